@@ -1,0 +1,62 @@
+# mmwidgets — every target sets itself up; a fresh Debian machine needs only `make demo` or `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .make-stamps
+# Debian packages the tests and the demo need: a browser for UI tests, the sample data,
+# and cairo for rendering the sample set's SVG-only stamps.
+APT_PACKAGES := chromium tuxpaint-stamps-default libcairo2
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+JS_SOURCES := $(shell find js -name '*.js' 2>/dev/null)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup demo test lint bench js clean
+
+setup: $(STAMPS)/apt $(STAMPS)/venv js
+
+$(STAMPS)/apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done; \
+	  command -v npm >/dev/null || echo nodejs npm); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@mkdir -p $(STAMPS) && touch $@
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# reinstall only when the package metadata or the pins change
+$(STAMPS)/venv: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	@mkdir -p $(STAMPS) && touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json | $(STAMPS)/apt
+	npm ci --no-audit --no-fund --loglevel=error
+
+js: mmwidgets/static/.built
+
+mmwidgets/static/.built: node_modules/.package-lock.json js/build.mjs $(JS_SOURCES)
+	node js/build.mjs
+	@touch $@
+
+demo: setup
+	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser notebooks/quickstart.ipynb
+
+lint: setup
+	$(BIN)/ruff check mmwidgets tests benchmarks
+	$(BIN)/ruff format --check mmwidgets tests benchmarks
+	$(BIN)/mypy
+
+test: setup lint
+	$(BIN)/pytest
+
+bench: setup
+	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) node_modules mmwidgets/static $(STAMPS) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,64 @@
+"""mmwidgets: label multimodal data in Jupyter while a fused model learns in the background.
+
+Heavy dependencies (pandas, torch, timm, sentence-transformers) load only when first needed,
+so ``import mmwidgets`` stays fast.
+
+Examples
+--------
+>>> import mmwidgets
+>>> mmwidgets.__version__
+'0.1.0'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Dataset",
+    "LabelStore",
+    "MMWidgetsError",
+    "SchemaError",
+    "UnknownItemError",
+    "UnknownLabelError",
+    "__version__",
+    "load_sample",
+]
+
+# public name -> module that defines it; resolved on first attribute access (PEP 562)
+_LAZY = {
+    "Dataset": "mmwidgets.data.dataset",
+    "LabelStore": "mmwidgets.data.store",
+    "MMWidgetsError": "mmwidgets.data._errors",
+    "SchemaError": "mmwidgets.data._errors",
+    "UnknownItemError": "mmwidgets.data._errors",
+    "UnknownLabelError": "mmwidgets.data._errors",
+    "load_sample": "mmwidgets.datasets",
+}
+
+if TYPE_CHECKING:
+    from mmwidgets.data._errors import (
+        MMWidgetsError,
+        SchemaError,
+        UnknownItemError,
+        UnknownLabelError,
+    )
+    from mmwidgets.data.dataset import Dataset
+    from mmwidgets.data.store import LabelStore
+    from mmwidgets.datasets import load_sample
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mmwidgets' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

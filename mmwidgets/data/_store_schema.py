@@ -1,0 +1,167 @@
+"""SQLite layout of the label store: connection settings, tables, the meta row, and queries.
+
+Kept apart from :mod:`mmwidgets.data.store` so the public class reads as behaviour, and so a
+PostgreSQL backend can later mirror this file alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+# Long enough to wait out another annotator's commit (each holds the lock for milliseconds); short
+# enough that a wedged process surfaces as an error instead of a silently frozen widget.
+BUSY_TIMEOUT_S = 30.0
+# Extra attempts beyond sqlite's own busy handler, which gives up early on some lock upgrades.
+_RETRY_DEADLINE_S = 120.0
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind          TEXT    NOT NULL CHECK (kind IN ('set', 'clear', 'skip', 'undo')),
+    item_id       TEXT    NOT NULL,
+    labels        TEXT,
+    annotator     TEXT    NOT NULL,
+    time          REAL    NOT NULL,
+    model_version INTEGER,
+    reason        TEXT,
+    undoes        INTEGER REFERENCES events (seq)
+);
+CREATE INDEX IF NOT EXISTS events_by_item ON events (item_id, seq);
+CREATE INDEX IF NOT EXISTS events_by_annotator ON events (annotator, seq);
+CREATE UNIQUE INDEX IF NOT EXISTS events_undone ON events (undoes) WHERE undoes IS NOT NULL;
+"""
+
+EVENT_COLUMNS = (
+    "seq, kind, item_id, labels, annotator, time, model_version, reason, undoes"
+)
+
+INSERT_EVENT = (
+    "INSERT INTO events (kind, item_id, labels, annotator, time, model_version, reason, undoes)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+# The latest event per item that still counts: undo events and the events they undo drop out,
+# then MAX(seq) per item picks the state. One grouped scan over the item index, so ~100k events
+# cost tens of milliseconds rather than a per-item query.
+LATEST_EFFECTIVE = f"""
+WITH live AS (
+    SELECT {EVENT_COLUMNS} FROM events
+    WHERE kind != 'undo'
+      AND seq NOT IN (SELECT undoes FROM events WHERE undoes IS NOT NULL)
+)
+SELECT {EVENT_COLUMNS} FROM live
+WHERE seq IN (SELECT MAX(seq) FROM live GROUP BY item_id)
+"""
+
+LAST_UNDOABLE = f"""
+SELECT {EVENT_COLUMNS} FROM events AS e
+WHERE e.annotator = ? AND e.kind != 'undo'
+  AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = e.seq)
+ORDER BY e.seq DESC LIMIT 1
+"""
+
+
+def is_lock_error(error: sqlite3.OperationalError) -> bool:
+    """Whether ``error`` means another connection holds the lock (worth retrying)."""
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
+
+
+def retry_locked(action: str, conn: sqlite3.Connection) -> None:
+    """Run the statement ``action`` on ``conn``, retrying while the database is locked."""
+    deadline = time.monotonic() + _RETRY_DEADLINE_S
+    pause = 0.005
+    while True:
+        try:
+            conn.execute(action)
+            return
+        except sqlite3.OperationalError as error:
+            if not is_lock_error(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
+
+
+def connect(path: os.PathLike[str]) -> sqlite3.Connection:
+    """Open ``path`` with the durability settings every store connection needs."""
+    # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so the write lock is taken up
+    # front and a transaction never fails half-way on a read-to-write lock upgrade.
+    conn = sqlite3.connect(
+        os.fspath(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+    )
+    try:
+        retry_locked("PRAGMA journal_mode=WAL", conn)
+        # FULL fsyncs the WAL on every commit: a label acknowledged to the user survives power loss.
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+    except sqlite3.DatabaseError:
+        conn.close()
+        raise
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``; roll back on any error so nothing partial is written."""
+    retry_locked("BEGIN IMMEDIATE", conn)
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    try:
+        retry_locked("COMMIT", conn)
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def ensure_schema(conn: sqlite3.Connection, path: str) -> dict[str, Any]:
+    """Create the tables if missing and return the stored meta values (inside a transaction).
+
+    Raises
+    ------
+    ValueError
+        If the file is some other SQLite database, or was written by a newer mmwidgets.
+    """
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    ours = {"meta", "events", "sqlite_sequence"}
+    if tables and not tables <= ours:
+        raise ValueError(
+            f"{path} is an SQLite database but not an mmwidgets label store "
+            f"(it has tables {sorted(tables - ours)}); pick another path."
+        )
+    # executescript() would COMMIT the caller's transaction first, so run statements one by one.
+    for statement in _DDL.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    meta = {key: json.loads(value) for key, value in conn.execute("SELECT key, value FROM meta")}
+    version = meta.get("schema_version", SCHEMA_VERSION)
+    if version > SCHEMA_VERSION:
+        raise ValueError(
+            f"{path} uses label-store schema version {version}, but this mmwidgets reads only "
+            f"up to version {SCHEMA_VERSION}; upgrade mmwidgets to open it."
+        )
+    return meta
+
+
+def write_meta(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
+    """Insert or replace meta values, JSON-encoded."""
+    conn.executemany(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+        [(key, json.dumps(value)) for key, value in values.items()],
+    )
