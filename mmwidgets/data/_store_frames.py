@@ -1,0 +1,111 @@
+"""DataFrames of label-store rows, and export of them to CSV, JSON Lines and Parquet."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mmwidgets.data._store_values import decode_label
+
+HISTORY_COLUMNS = (
+    "seq",
+    "kind",
+    "id",
+    "label",
+    "annotator",
+    "time",
+    "model_version",
+    "reason",
+    "undoes",
+)
+CURRENT_COLUMNS = ("id", "label", "annotator", "time", "model_version", "reason")
+
+# Multi-label sets are joined with this in CSV; label_set() refuses labels that contain it.
+CSV_LABEL_SEPARATOR = "|"
+
+
+def events_frame(
+    rows: Sequence[tuple[Any, ...]], multi_label: bool, columns: Sequence[str] = HISTORY_COLUMNS
+) -> pd.DataFrame:
+    """One DataFrame row per event row (``EVENT_COLUMNS`` order), restricted to ``columns``."""
+    seq, kind, item, labels, annotator, when, version, reason, undoes = (
+        tuple(zip(*rows, strict=True)) if rows else ((),) * 9
+    )
+    # float epoch seconds carry ~0.2 µs of rounding noise; whole microseconds round-trip exactly
+    # through every export format.
+    times = pd.to_datetime(pd.Series(when, dtype="float64"), unit="s", utc=True)
+    data: dict[str, Any] = {
+        "seq": pd.Series(seq, dtype="int64"),
+        "kind": pd.Series(kind, dtype=object),
+        "id": pd.Series(item, dtype=object),
+        "label": pd.Series([decode_label(value, multi_label) for value in labels], dtype=object),
+        "annotator": pd.Series(annotator, dtype=object),
+        "time": times.dt.round("us").astype("datetime64[us, UTC]"),
+        "model_version": pd.Series(version, dtype="Int64"),
+        "reason": pd.Series(reason, dtype=object),
+        "undoes": pd.Series(undoes, dtype="Int64"),
+    }
+    return pd.DataFrame({name: data[name] for name in columns})
+
+
+def _csv_frame(frame: pd.DataFrame, multi_label: bool) -> pd.DataFrame:
+    if not multi_label:
+        return frame
+    out = frame.copy()
+    out["label"] = [CSV_LABEL_SEPARATOR.join(labels) for labels in out["label"]]
+    return out
+
+
+def _list_frame(frame: pd.DataFrame, multi_label: bool) -> pd.DataFrame:
+    if not multi_label:
+        return frame
+    out = frame.copy()
+    out["label"] = pd.Series([list(labels) for labels in out["label"]], dtype=object)
+    return out
+
+
+def _write_csv(frame: pd.DataFrame, path: Path, multi_label: bool) -> None:
+    _csv_frame(frame, multi_label).to_csv(path, index=False)
+
+
+def _write_jsonl(frame: pd.DataFrame, path: Path, multi_label: bool) -> None:
+    _list_frame(frame, multi_label).to_json(
+        path, orient="records", lines=True, date_format="iso", date_unit="us"
+    )
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path, multi_label: bool) -> None:
+    _list_frame(frame, multi_label).to_parquet(path, index=False)
+
+
+WRITERS: dict[str, Callable[[pd.DataFrame, Path, bool], None]] = {
+    ".csv": _write_csv,
+    ".jsonl": _write_jsonl,
+    ".parquet": _write_parquet,
+}
+
+
+def export_frame(frame: pd.DataFrame, path: str | os.PathLike[str], multi_label: bool) -> Path:
+    """Write ``frame`` in the format named by ``path``'s extension; return the path written."""
+    target = Path(path)
+    writer = WRITERS.get(target.suffix.lower())
+    if writer is None:
+        raise ValueError(
+            f"can't export to {target.name!r}: unsupported extension {target.suffix!r}; "
+            f"use one of {', '.join(WRITERS)}"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Write beside the target, then rename: a crash mid-export never leaves a truncated file
+    # that looks complete.
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        writer(frame, partial, multi_label)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+

@@ -1,0 +1,196 @@
+"""The one interface every encoder implements, and the registry that creates them by name."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+__all__ = [
+    "Encoder",
+    "Modality",
+    "ProblemCallback",
+    "create_encoder",
+    "list_encoders",
+    "register_encoder",
+    "resolve_device",
+]
+
+Modality = Literal["text", "image", "audio"]
+MODALITIES: tuple[Modality, ...] = ("text", "image", "audio")
+#: called with (row index in the input, problem text) for every row that could not be encoded
+ProblemCallback = Callable[[int, str], None]
+
+_REGISTRY: dict[tuple[str, str], type[Encoder]] = {}
+DEFAULTS: dict[str, str] = {}
+
+
+class Encoder(ABC):
+    """Turns the values of one modality into a float32 embedding matrix.
+
+    Subclasses set ``modality``, ``name``, ``dim`` and ``version`` and implement
+    :meth:`_load` (one raw value → a decoded input, raising on bad media) and :meth:`_forward`
+    (a list of decoded inputs → an ``(n, dim)`` array). :meth:`encode` does the batching, and
+    turns every value that fails to load into an all-NaN row that is *reported*, never a silent
+    zero.
+
+    Examples
+    --------
+    >>> from mmwidgets.encoders import create_encoder
+    >>> enc = create_encoder("text", "hashing")
+    >>> enc.encode(["a koala", "a fire truck"]).shape
+    (2, 256)
+    """
+
+    modality: ClassVar[Modality]
+    name: str
+    dim: int
+    #: changes whenever weights or preprocessing change; part of every cache key
+    version: str
+    batch_size: int = 32
+
+    @abstractmethod
+    def _load(self, value: Any) -> Any:
+        """Decode one raw value (path, bytes, array, str); raise on bad media."""
+
+    @abstractmethod
+    def _forward(self, inputs: list[Any]) -> np.ndarray:
+        """Embed a batch of decoded inputs; returns float32 ``(len(inputs), dim)``."""
+
+    def encode(
+        self, values: Sequence[Any], on_problem: ProblemCallback | None = None
+    ) -> np.ndarray:
+        """Embed ``values`` in input order.
+
+        Parameters
+        ----------
+        values : sequence
+            Raw values of this encoder's modality (text strings, image or audio paths, bytes,
+            arrays...).
+        on_problem : callable, optional
+            Called as ``on_problem(index, problem)`` for each value that could not be encoded.
+            Without it, problems are reported as warnings.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 array of shape ``(len(values), dim)``; rows of failed values are all NaN.
+
+        Examples
+        --------
+        >>> from mmwidgets.encoders import create_encoder
+        >>> enc = create_encoder("text", "hashing")
+        >>> bool(np.isnan(enc.encode([None], on_problem=lambda i, p: None)).all())
+        True
+        """
+        out = np.full((len(values), self.dim), np.nan, dtype=np.float32)
+        for start in range(0, len(values), self.batch_size):
+            loaded: list[Any] = []
+            rows: list[int] = []
+            for i in range(start, min(start + self.batch_size, len(values))):
+                try:
+                    loaded.append(self._load(values[i]))
+                    rows.append(i)
+                except Exception as exc:  # any decode failure becomes a reported NaN row
+                    _report(on_problem, i, f"{type(exc).__name__}: {exc}", self)
+            if loaded:
+                out[rows] = self._forward(loaded)
+        return out
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, dim={self.dim}, version={self.version!r})"
+
+
+def _report(callback: ProblemCallback | None, index: int, problem: str, enc: Encoder) -> None:
+    if callback is not None:
+        callback(index, problem)
+    else:
+        warnings.warn(f"{enc.name}: item {index} not encoded: {problem}", stacklevel=3)
+
+
+def register_encoder(
+    modality: Modality, name: str, *, default: bool = False
+) -> Callable[[type[Encoder]], type[Encoder]]:
+    """Class decorator: make an encoder creatable by ``create_encoder(modality, name)``.
+
+    Examples
+    --------
+    >>> from mmwidgets.encoders import Encoder, register_encoder
+    >>> register_encoder  # doctest: +ELLIPSIS
+    <function register_encoder at ...>
+    """
+
+    def decorate(cls: type[Encoder]) -> type[Encoder]:
+        _REGISTRY[(modality, name)] = cls
+        if default:
+            DEFAULTS[modality] = name
+        return cls
+
+    return decorate
+
+
+def _ensure_registered() -> None:
+    # importing the modality modules runs their @register_encoder decorators
+    from mmwidgets.encoders import audio, image, text  # noqa: F401
+
+
+def list_encoders(modality: Modality | None = None) -> list[str]:
+    """Names of the registered encoders, as ``"modality/name"``.
+
+    Examples
+    --------
+    >>> from mmwidgets.encoders import list_encoders
+    >>> "text/hashing" in list_encoders("text")
+    True
+    """
+    _ensure_registered()
+    return sorted(f"{m}/{n}" for (m, n) in _REGISTRY if modality is None or m == modality)
+
+
+def create_encoder(modality: Modality, name: str | None = None, **kwargs: Any) -> Encoder:
+    """Create an encoder by modality and name (the modality's default when ``name`` is None).
+
+    A name that is not registered is passed to the modality's default family where that makes
+    sense (any sentence-transformers model for text, any timm model for images).
+
+    Examples
+    --------
+    >>> from mmwidgets.encoders import create_encoder
+    >>> create_encoder("image", "pixels").dim
+    768
+    """
+    if modality not in MODALITIES:
+        raise ValueError(f"unknown modality {modality!r}; expected one of {MODALITIES}")
+    _ensure_registered()
+    name = name or DEFAULTS[modality]
+    cls = _REGISTRY.get((modality, name))
+    if cls is None:
+        fallback = _REGISTRY.get((modality, "*"))
+        if fallback is None:
+            raise ValueError(
+                f"no {modality} encoder named {name!r}; registered: {list_encoders(modality)}"
+            )
+        return fallback(name, **kwargs)  # type: ignore[call-arg]
+    return cls(**kwargs)
+
+
+def resolve_device(device: str = "auto") -> str:
+    """``"auto"`` → ``"cuda"`` when a GPU is present, else ``"cpu"`` (setting torch threads).
+
+    Examples
+    --------
+    >>> from mmwidgets.encoders import resolve_device
+    >>> resolve_device("cpu")
+    'cpu'
+    """
+    import torch
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cpu":
+        torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+    return device
