@@ -1,0 +1,123 @@
+"""The training loop shared by ``fit`` and ``partial_fit``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import torch
+
+    from mmwidgets.fusion._nets import FusionNet
+
+
+def class_weights(targets: np.ndarray, n_classes: int, multi_label: bool) -> np.ndarray:
+    """'balanced' weights: n / (C · count_c) per class (pos_weight for multi-label), capped."""
+    if multi_label:
+        pos = targets.sum(axis=0)
+        neg = len(targets) - pos
+        pos_weight: np.ndarray = np.clip(neg / np.maximum(pos, 1.0), 0.1, 10.0)
+        return pos_weight.astype(np.float32)
+    counts = np.bincount(targets, minlength=n_classes).astype(np.float64)
+    weights = len(targets) / (n_classes * np.maximum(counts, 1.0))
+    clipped: np.ndarray = np.clip(weights, 0.1, 10.0).astype(np.float32)
+    return clipped
+
+
+def drop_modalities(present: torch.Tensor, p: float, generator: torch.Generator) -> torch.Tensor:
+    """Randomly hide present modalities (probability ``p`` each), always keeping at least one.
+
+    Training on such masks is what lets the model predict items that lack a modality.
+    """
+    import torch
+
+    if p <= 0 or present.shape[1] < 2:
+        return present
+    keep = torch.rand(present.shape, generator=generator) >= p
+    dropped = present & keep
+    empty = ~dropped.any(dim=1)
+    return torch.where(empty.unsqueeze(1), present, dropped)
+
+
+def train(
+    net: FusionNet,
+    xs: list[np.ndarray],
+    present: np.ndarray,
+    targets: np.ndarray,
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    modality_dropout: float,
+    weights: np.ndarray | None,
+    multi_label: bool,
+    seed: int,
+) -> list[float]:
+    """Train ``net`` in place with AdamW; returns the mean loss of each epoch."""
+    import torch
+
+    # nn.Dropout draws from torch's global generator: fork it so equal seeds give equal models
+    # without disturbing anyone else's random stream
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return _loop(
+            net,
+            xs,
+            present,
+            targets,
+            epochs,
+            batch_size,
+            lr,
+            weight_decay,
+            modality_dropout,
+            weights,
+            multi_label,
+            torch.Generator().manual_seed(seed),
+        )
+
+
+def _loop(
+    net: FusionNet,
+    xs: list[np.ndarray],
+    present: np.ndarray,
+    targets: np.ndarray,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    modality_dropout: float,
+    weights: np.ndarray | None,
+    multi_label: bool,
+    gen: torch.Generator,
+) -> list[float]:
+    import torch
+    from torch.nn import functional as F  # noqa: N812
+
+    tx = [torch.from_numpy(x) for x in xs]
+    tp = torch.from_numpy(present)
+    ty = torch.from_numpy(targets)
+    tw = torch.from_numpy(weights) if weights is not None else None
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
+    n = len(targets)
+    losses: list[float] = []
+    net.train()
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=gen)
+        total = 0.0
+        for start in range(0, n, batch_size):
+            idx = order[start : start + batch_size]
+            mask = drop_modalities(tp[idx], modality_dropout, gen)
+            logits = net([x[idx] for x in tx], mask)
+            if multi_label:
+                loss = F.binary_cross_entropy_with_logits(logits, ty[idx], pos_weight=tw)
+            else:
+                loss = F.cross_entropy(logits, ty[idx], weight=tw)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()  # type: ignore[no-untyped-call]
+            opt.step()
+            total += loss.item() * len(idx)
+        losses.append(total / n)
+    net.eval()
+    return losses
