@@ -19,10 +19,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Dataset",
+    "FusionClassifier",
     "LabelStore",
     "MMWidgetsError",
+    "MediaError",
     "SchemaError",
     "UnknownItemError",
+    "Session",
     "UnknownLabelError",
     "__version__",
     "load_sample",
@@ -32,7 +35,10 @@ __all__ = [
 _LAZY = {
     "Dataset": "mmwidgets.data.dataset",
     "LabelStore": "mmwidgets.data.store",
+    "FusionClassifier": "mmwidgets.fusion",
     "MMWidgetsError": "mmwidgets.data._errors",
+    "MediaError": "mmwidgets.data._errors",
+    "Session": "mmwidgets.session",
     "SchemaError": "mmwidgets.data._errors",
     "UnknownItemError": "mmwidgets.data._errors",
     "UnknownLabelError": "mmwidgets.data._errors",
@@ -41,6 +47,7 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from mmwidgets.data._errors import (
+        MediaError,
         MMWidgetsError,
         SchemaError,
         UnknownItemError,
@@ -49,6 +56,8 @@ if TYPE_CHECKING:
     from mmwidgets.data.dataset import Dataset
     from mmwidgets.data.store import LabelStore
     from mmwidgets.datasets import load_sample
+    from mmwidgets.fusion import FusionClassifier
+    from mmwidgets.session import Session
 
 
 def __getattr__(name: str) -> Any:

@@ -1,31 +1,78 @@
 """The data layer: datasets of multimodal items, media loading, and the durable label store.
 
-Nothing here imports torch or any higher layer.
+Nothing here imports torch or any higher layer. Names load on first use (PEP 562), so importing
+an error class from here does not pull in pandas.
 """
 
 from __future__ import annotations
 
-from mmwidgets.data._errors import (
-    MMWidgetsError,
-    SchemaError,
-    UnknownItemError,
-    UnknownLabelError,
-)
-from mmwidgets.data.dataset import Dataset
-from mmwidgets.data.media import AudioClip, Thumbnail, audio_for_browser, image_thumbnail, load_audio, load_image
-from mmwidgets.data.store import LabelStore
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "AudioClip",
     "Dataset",
+    "Event",
+    "Item",
     "LabelStore",
     "MMWidgetsError",
+    "MediaError",
     "SchemaError",
     "Thumbnail",
     "UnknownItemError",
     "UnknownLabelError",
     "audio_for_browser",
+    "check_audio",
+    "check_image",
     "image_thumbnail",
     "load_audio",
     "load_image",
 ]
+
+_ERRORS = ("MMWidgetsError", "MediaError", "SchemaError", "UnknownItemError", "UnknownLabelError")
+_MEDIA = (
+    "AudioClip", "Thumbnail", "audio_for_browser", "check_audio", "check_image",
+    "image_thumbnail", "load_audio", "load_image",
+)  # fmt: skip
+_LAZY = {
+    **dict.fromkeys(_ERRORS, "mmwidgets.data._errors"),
+    **dict.fromkeys(_MEDIA, "mmwidgets.data.media"),
+    "Dataset": "mmwidgets.data.dataset",
+    "Item": "mmwidgets.data.dataset",
+    "LabelStore": "mmwidgets.data.store",
+    "Event": "mmwidgets.data.store",
+}
+
+if TYPE_CHECKING:
+    from mmwidgets.data._errors import (
+        MediaError,
+        MMWidgetsError,
+        SchemaError,
+        UnknownItemError,
+        UnknownLabelError,
+    )
+    from mmwidgets.data.dataset import Dataset, Item
+    from mmwidgets.data.media import (
+        AudioClip,
+        Thumbnail,
+        audio_for_browser,
+        check_audio,
+        check_image,
+        image_thumbnail,
+        load_audio,
+        load_image,
+    )
+    from mmwidgets.data.store import Event, LabelStore
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mmwidgets.data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

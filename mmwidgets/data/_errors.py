@@ -5,7 +5,13 @@ Every error names the item or column at fault and, where it helps, shows a valid
 
 from __future__ import annotations
 
-__all__ = ["MMWidgetsError", "SchemaError", "UnknownItemError", "UnknownLabelError"]
+__all__ = [
+    "MMWidgetsError",
+    "MediaError",
+    "SchemaError",
+    "UnknownItemError",
+    "UnknownLabelError",
+]
 
 
 class MMWidgetsError(Exception):
@@ -14,6 +20,14 @@ class MMWidgetsError(Exception):
 
 class SchemaError(MMWidgetsError, ValueError):
     """A DataFrame does not fit the shape a Dataset needs (column, id or kind problem)."""
+
+
+class MediaError(MMWidgetsError, ValueError):
+    """An image or audio value cannot be used: missing file, undecodable data, too large, empty.
+
+    The message names the value (a path, a byte count or an array shape) and the problem, so it
+    can go straight into a dataset's problem table.
+    """
 
 
 class UnknownLabelError(MMWidgetsError, ValueError):

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from mmwidgets.data._store_values import decode_label
+from mmwidgets.data._store_values import Label, decode_label
 
 HISTORY_COLUMNS = (
     "seq",
@@ -42,7 +42,7 @@ def events_frame(
         "seq": pd.Series(seq, dtype="int64"),
         "kind": pd.Series(kind, dtype=object),
         "id": pd.Series(item, dtype=object),
-        "label": pd.Series([decode_label(value, multi_label) for value in labels], dtype=object),
+        "label": pd.Series(_decoded(labels, multi_label), dtype=object),
         "annotator": pd.Series(annotator, dtype=object),
         "time": times.dt.round("us").astype("datetime64[us, UTC]"),
         "model_version": pd.Series(version, dtype="Int64"),
@@ -50,6 +50,18 @@ def events_frame(
         "undoes": pd.Series(undoes, dtype="Int64"),
     }
     return pd.DataFrame({name: data[name] for name in columns})
+
+
+def _decoded(stored: Sequence[str | None], multi_label: bool) -> list[Label | None]:
+    # A task has few distinct label sets, so decoding each JSON string once instead of once per
+    # row takes the JSON cost out of reading a large log.
+    cache: dict[str | None, Label | None] = {}
+    out = []
+    for value in stored:
+        if value not in cache:
+            cache[value] = decode_label(value, multi_label)
+        out.append(cache[value])
+    return out
 
 
 def _csv_frame(frame: pd.DataFrame, multi_label: bool) -> pd.DataFrame:
@@ -108,4 +120,3 @@ def export_frame(frame: pd.DataFrame, path: str | os.PathLike[str], multi_label:
     finally:
         partial.unlink(missing_ok=True)
     return target
-

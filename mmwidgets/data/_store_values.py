@@ -66,7 +66,7 @@ class Event:
 
 def item_id_str(item_id: object) -> str:
     """Normalize an item id to the ``str`` mmwidgets uses everywhere (ints are accepted)."""
-    if isinstance(item_id, numbers.Integral) and not isinstance(item_id, bool):
+    if not isinstance(item_id, bool) and isinstance(item_id, numbers.Integral):
         return str(int(item_id))
     if isinstance(item_id, str) and item_id:
         return item_id
@@ -99,7 +99,7 @@ def label_set(labels: Iterable[str], multi_label: bool) -> tuple[str, ...]:
 
 
 def event_labels(
-    item_id: str, value: LabelArg, valid: tuple[str, ...], multi_label: bool
+    item_id: str, value: object, valid: tuple[str, ...], multi_label: bool
 ) -> list[str]:
     """Turn a ``set`` argument into the stored label list, or raise before anything is written."""
     if isinstance(value, str):
@@ -136,7 +136,7 @@ def event_meta(meta: Mapping[str, object]) -> tuple[int | None, str | None]:
         )
     version = meta.get("model_version")
     if version is not None and (
-        not isinstance(version, numbers.Integral) or isinstance(version, bool)
+        isinstance(version, bool) or not isinstance(version, numbers.Integral)
     ):
         raise TypeError(f"model_version must be an int or None; got {version!r}")
     reason = meta.get("reason")

@@ -1,7 +1,7 @@
 """The durable label store: an append-only SQLite log of what annotators did to which item.
 
 Labels are the one thing in mmwidgets that cannot be recomputed, so every write returns only
-after SQLite has fsynced it, and the state is derived from the log rather than kept beside it.
+after SQLite has fsynced it, and the current state is derived from the log, never kept beside it.
 """
 
 from __future__ import annotations
@@ -10,46 +10,367 @@ import os
 import sqlite3
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import pandas as pd
-
 from mmwidgets.data import _store_schema as schema
-from mmwidgets.data._errors import UnknownLabelError
-from mmwidgets.data._store_frames import CURRENT_COLUMNS, events_frame, export_frame
+from mmwidgets.data._store_task import needs_labels, open_task, store_path
 from mmwidgets.data._store_values import (
     Event,
     EventKind,
     ItemId,
-    Label,
     LabelArg,
     annotator_str,
-    decode_label,
     event_labels,
     event_meta,
     item_id_str,
     label_set,
     row_event,
 )
+from mmwidgets.data._store_views import StoreViews
 
 __all__ = ["Event", "LabelStore"]
 
-_STATE = f"SELECT * FROM ({schema.LATEST_EFFECTIVE}) WHERE kind = ? ORDER BY seq"
 
+class LabelStore(StoreViews):
+    """A task's labels, kept as an append-only event log in one SQLite file.
 
-def _store_path(path: str | os.PathLike[str]) -> Path:
-    raw = os.fspath(path)
-    if not isinstance(raw, str) or raw in ("", ":memory:") or raw.startswith("file:"):
-        raise ValueError(
-            f"LabelStore needs a file path, got {raw!r}: an in-memory store would lose every "
-            "label when the kernel stops. Pass e.g. 'labels.sqlite'."
-        )
-    resolved = Path(raw).expanduser()
-    if resolved.is_dir():
-        raise ValueError(f"{resolved} is a directory; pass a file path such as {resolved}/labels.sqlite")
-    return resolved
+    Every call that changes labels (:meth:`set`, :meth:`set_batch`, :meth:`clear`,
+    :meth:`skip`, :meth:`undo`) appends events and returns only after they are committed with
+    ``synchronous=FULL``, so an acknowledged label survives a killed kernel or a power cut.
+    Opening the same path again resumes exactly where it was.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The SQLite file; created (with its parent folder) if missing. ``":memory:"`` and ``""``
+        are refused, because the labels would be lost.
+    labels : iterable of str, optional
+        The task's label set, in display order. Required when the file is new; when None, the
+        stored set is used. A different set replaces the stored one: new labels are added, and
+        a stored label may be dropped only while no item currently carries it.
+    multi_label : bool, optional
+        Whether an item takes a set of labels rather than one. Stored on creation (default
+        False); when given for an existing store it must match the stored value.
+
+    Raises
+    ------
+    ValueError
+        For an in-memory path, a new store without ``labels``, a ``multi_label`` that conflicts
+        with the stored one, a file that is not a label store, or one written by a newer
+        mmwidgets (its ``schema_version`` is too high).
+    UnknownLabelError
+        If ``labels`` drops a label that items currently carry; the message names the label and
+        how many items carry it.
+
+    Notes
+    -----
+    An item's state is its latest event that is neither an ``undo`` nor undone by one: after
+    ``set`` it is labeled, after ``clear`` unlabeled, after ``skip`` skipped (and unlabeled).
+    Of meta keywords only ``model_version`` (int) and ``reason`` (str) are accepted; any other
+    raises TypeError, so a misspelt keyword is never silently dropped.
+
+    Several processes may write one file at once (each write takes SQLite's write lock with
+    ``BEGIN IMMEDIATE``, waiting up to 30 s and then retrying), and one instance may be shared
+    between threads. SQLite's lock is not fair: a script writing labels back-to-back can hold
+    off another writer until it pauses, so bulk imports should use :meth:`set_batch`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from mmwidgets import LabelStore
+    >>> path = tempfile.mkdtemp() + "/labels.sqlite"
+    >>> with LabelStore(path, labels=["cat", "dog"]) as store:
+    ...     _ = store.set("img-1", "cat", annotator="ann", model_version=3, reason="uncertain")
+    >>> LabelStore(path).current()[["id", "label", "annotator", "model_version"]]
+          id label annotator  model_version
+    0  img-1   cat       ann              3
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        labels: Iterable[str] | None = None,
+        multi_label: bool | None = None,
+    ) -> None:
+        self._path = store_path(path)
+        # Checked before the file is touched, so bad arguments leave nothing on disk.
+        wanted = None if labels is None else label_set(labels, bool(multi_label))
+        if wanted is None and not self._path.exists():
+            raise needs_labels(self._path)
+        self._lock = threading.RLock()
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = schema.connect(self._path)
+            with schema.transaction(conn):
+                self._labels, self._multi_label = open_task(conn, self._path, wanted, multi_label)
+        except sqlite3.DatabaseError as error:
+            if conn is not None:
+                conn.close()
+            if isinstance(error, sqlite3.OperationalError) and schema.is_lock_error(error):
+                raise
+            raise ValueError(f"can't open {self._path} as a label store: {error}") from error
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            raise
+        self._conn: sqlite3.Connection | None = conn
+
+    @property
+    def path(self) -> Path:
+        """The SQLite file."""
+        return self._path
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The task's label set, in display order.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mmwidgets import LabelStore
+        >>> LabelStore(tempfile.mkdtemp() + "/l.sqlite", labels=["cat", "dog"]).labels
+        ('cat', 'dog')
+        """
+        return self._labels
+
+    @property
+    def multi_label(self) -> bool:
+        """Whether an item takes a set of labels (a sorted tuple) rather than one str.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mmwidgets import LabelStore
+        >>> LabelStore(tempfile.mkdtemp() + "/l.sqlite", labels=["a"], multi_label=True).multi_label
+        True
+        """
+        return self._multi_label
+
+    def set(
+        self, item_id: ItemId, label: LabelArg, annotator: str = "default", **meta: object
+    ) -> Event:
+        """Label one item; returns once the label is durable on disk.
+
+        Parameters
+        ----------
+        item_id : str or int
+            The item; ints are stored as ``str``.
+        label : str or list of str
+            One label; in a multi-label store, a list of labels (``[]`` means "none apply",
+            which differs from :meth:`clear`).
+        annotator : str, default "default"
+            Who labeled it.
+        **meta
+            ``model_version`` (int) and ``reason`` (str) of the query that showed the item.
+
+        Returns
+        -------
+        Event
+            The ``set`` event written.
+
+        Raises
+        ------
+        UnknownLabelError
+            If a label is not in :attr:`labels` (nothing is written).
+        ValueError
+            If a single-label store gets several labels.
+        TypeError
+            For an unknown meta keyword or a wrongly typed argument.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mmwidgets import LabelStore
+        >>> store = LabelStore(tempfile.mkdtemp() + "/l.sqlite", labels=["cat", "dog"])
+        >>> store.set(7, "dog", reason="uncertain").item_id
+        '7'
+        """
+        return self.set_batch([(item_id, label)], annotator, **meta)[0]
+
+    def set_batch(
+        self,
+        items: Iterable[tuple[ItemId, LabelArg]],
+        annotator: str = "default",
+        **meta: object,
+    ) -> list[Event]:
+        """Label several items in one transaction: all are written, or (on any error) none.
+
+        Parameters
+        ----------
+        items : iterable of (item_id, label)
+            Pairs as in :meth:`set`.
+        annotator : str, default "default"
+            Who labeled them.
+        **meta
+            As in :meth:`set`; applies to every item.
+
+        Returns
+        -------
+        list of Event
+            The ``set`` events written, in order. :meth:`undo` takes them back one at a time.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mmwidgets import LabelStore
+        >>> store = LabelStore(tempfile.mkdtemp() + "/l.sqlite", labels=["cat", "dog"])
+        >>> len(store.set_batch([("a", "cat"), ("b", "cat"), ("c", "dog")]))
+        3
+        """
+        who = annotator_str(annotator)
+        version, reason = event_meta(meta)
+        rows = []
+        for item_id, label in items:
+            key = item_id_str(item_id)
+            chosen = event_labels(key, label, self._labels, self._multi_label)
+            rows.append((key, schema.json_labels(chosen)))
+        return self._append("set", rows, who, version, reason)
+
+    def clear(self, item_id: ItemId, annotator: str = "default") -> Event:
+        """Remove an item's label (recorded as a ``clear`` event; :meth:`undo` restores it).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mmwidgets import LabelStore
+        >>> store = LabelStore(tempfile.mkdtemp() + "/l.sqlite", labels=["cat", "dog"])
+        >>> _ = store.set("a", "cat")
+        >>> _ = store.clear("a")
+        >>> len(store)
+        0
+        """
+        return self._append("clear", [(item_id_str(item_id), None)], annotator_str(annotator))[0]
+
+    def skip(self, item_id: ItemId, annotator: str = "default", **meta: object) -> Event:
+        """Record that an annotator passed on an item; it ends up unlabeled and in :meth:`skipped`.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mmwidgets import LabelStore
+        >>> store = LabelStore(tempfile.mkdtemp() + "/l.sqlite", labels=["cat", "dog"])
+        >>> _ = store.skip("a", reason="unsure")
+        >>> store.skipped()
+        ['a']
+        """
+        who = annotator_str(annotator)
+        version, reason = event_meta(meta)
+        return self._append("skip", [(item_id_str(item_id), None)], who, version, reason)[0]
+
+    def undo(self, annotator: str = "default") -> Event | None:
+        """Undo ``annotator``'s latest set, clear or skip that is not undone yet.
+
+        Appends an ``undo`` event pointing at it; successive calls walk further back. Other
+        annotators' events are never touched.
+
+        Returns
+        -------
+        Event or None
+            The event that was undone, or None when there is nothing left to undo.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mmwidgets import LabelStore
+        >>> store = LabelStore(tempfile.mkdtemp() + "/l.sqlite", labels=["cat", "dog"])
+        >>> _ = store.set("a", "cat")
+        >>> store.undo().label
+        'cat'
+        >>> store.undo() is None
+        True
+        """
+        who = annotator_str(annotator)
+        with self._writing() as conn:
+            row = conn.execute(schema.LAST_UNDOABLE, (who,)).fetchone()
+            if row is None:
+                return None
+            undone = row_event(row, self._multi_label)
+            conn.execute(
+                schema.INSERT_EVENT,
+                ("undo", undone.item_id, None, who, time.time(), None, None, undone.seq),
+            )
+        return undone
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has been called."""
+        return self._conn is None
+
+    def close(self) -> None:
+        """Close the file; safe to call twice. Further reads or writes raise ValueError.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mmwidgets import LabelStore
+        >>> store = LabelStore(tempfile.mkdtemp() + "/l.sqlite", labels=["cat"])
+        >>> store.close()
+        >>> store.closed
+        True
+        """
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> LabelStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"{len(self)} labeled"
+        kind = "multi-label" if self._multi_label else "single-label"
+        return f"<LabelStore {str(self._path)!r}: {kind}, labels={self._labels!r}, {state}>"
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise ValueError(f"label store {self._path} is closed")
+        return self._conn
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, schema.transaction(self._connection()) as conn:
+            yield conn
+
+    def _read(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        # One statement is one consistent snapshot, so reads need the lock only to share the
+        # connection safely between threads.
+        with self._lock:
+            return self._connection().execute(sql, params).fetchall()
+
+    def _append(
+        self,
+        kind: EventKind,
+        rows: Sequence[tuple[str, str | None]],
+        annotator: str,
+        model_version: int | None = None,
+        reason: str | None = None,
+    ) -> list[Event]:
+        with self._writing() as conn:
+            now = time.time()
+            seqs = [
+                conn.execute(
+                    schema.INSERT_EVENT,
+                    (kind, item_id, labels, annotator, now, model_version, reason, None),
+                ).lastrowid
+                for item_id, labels in rows
+            ]
+        return [
+            row_event(
+                (seq, kind, item_id, labels, annotator, now, model_version, reason, None),
+                self._multi_label,
+            )
+            for seq, (item_id, labels) in zip(seqs, rows, strict=True)
+        ]

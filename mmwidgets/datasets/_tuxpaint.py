@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import warnings
@@ -14,6 +15,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["SAMPLE_LICENSE", "SampleDataMissingError", "load_sample"]
+
+log = logging.getLogger("mmwidgets.datasets")
 
 DEFAULT_ROOT = Path("/usr/share/tuxpaint/stamps")
 
@@ -59,18 +62,30 @@ def _cache_dir() -> Path:
     return Path(base) / "sample-svg"
 
 
+def _have_cairosvg() -> bool:
+    try:
+        import cairosvg  # noqa: F401
+    except (ImportError, OSError):  # OSError: the wheel is there but libcairo is not
+        return False
+    return True
+
+
 def _rendered_svg(svg: Path, item_id: str, size: int = 512) -> str | None:
-    """Render an SVG stamp to a cached PNG; None where cairosvg (the ``svg`` extra) is absent."""
+    """Render an SVG stamp to a cached PNG (needs cairosvg); None where it cannot be rendered."""
     target = _cache_dir() / (item_id.replace("/", "__") + ".png")
     if target.is_file() and target.stat().st_mtime >= svg.stat().st_mtime:
         return str(target)
-    try:
-        import cairosvg
-    except (ImportError, OSError):  # OSError: the wheel is there but libcairo is not
-        return None
+    import cairosvg
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".{os.getpid()}.tmp")
-    cairosvg.svg2png(url=str(svg), write_to=str(partial), output_width=size)
+    try:
+        cairosvg.svg2png(url=str(svg), write_to=str(partial), output_width=size)
+    except Exception as exc:  # one malformed stamp must not cost the whole sample set
+        # cairosvg refuses XML entities (a defence against entity bombs); one Debian stamp
+        # (food/loaf_of_bread.svg) uses them, and we keep that safety on
+        log.info("sample stamp %s left out: %s: %s", svg, type(exc).__name__, exc)
+        partial.unlink(missing_ok=True)
+        return None
     os.replace(partial, target)  # atomic: a killed render never leaves a half-written PNG
     return str(target)
 
@@ -120,6 +135,7 @@ def load_sample(root: str | os.PathLike[str] | None = None) -> pd.DataFrame:
         )
     rows = []
     skipped_svg = 0
+    have_cairo = _have_cairosvg()
     for txt in sorted(base.rglob("*.txt")):
         stem = txt.with_suffix("")
         item_id = stem.relative_to(base).as_posix()
@@ -127,8 +143,8 @@ def load_sample(root: str | os.PathLike[str] | None = None) -> pd.DataFrame:
         if png.is_file():
             image: str | None = str(png)
         elif svg.is_file():
-            image = _rendered_svg(svg, item_id)
-            skipped_svg += image is None
+            image = _rendered_svg(svg, item_id) if have_cairo else None
+            skipped_svg += not have_cairo
             if image is None:
                 continue
         else:

@@ -1,0 +1,116 @@
+"""The per-cell problem log of a Dataset, and the media check that fills it at construction."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from typing import cast
+
+import pandas as pd
+
+from mmwidgets.data._schema import Modality
+from mmwidgets.data.media import AudioValue, ImageValue, check_audio, check_image
+
+__all__ = ["PROGRESS_THRESHOLD", "ProblemLog", "check_media"]
+
+PROGRESS_THRESHOLD = 200
+"""Media checks over more cells than this show a progress bar."""
+
+PROBLEM_COLUMNS = ["id", "column", "problem"]
+
+
+class ProblemLog:
+    """Which cells cannot be used and why; safe to write from a background thread.
+
+    Examples
+    --------
+    >>> log = ProblemLog()
+    >>> log.record("7", "photo", "image file not found: 'cat.png'")
+    >>> log.has("7"), log.has("8"), len(log)
+    (True, False, 1)
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_item: dict[str, dict[str, str]] = {}
+
+    def record(self, item_id: str, column: str, problem: str) -> None:
+        """Remember ``problem`` for one cell, replacing an earlier one for the same cell."""
+        with self._lock:
+            self._by_item.setdefault(item_id, {})[column] = problem
+
+    def get(self, item_id: str, column: str) -> str | None:
+        """The problem recorded for one cell, or None."""
+        with self._lock:
+            return self._by_item.get(item_id, {}).get(column)
+
+    def has(self, item_id: str) -> bool:
+        """Whether any cell of the item has a problem."""
+        with self._lock:
+            return item_id in self._by_item
+
+    def items(self) -> set[str]:
+        """Ids of the items with at least one problem."""
+        with self._lock:
+            return set(self._by_item)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return sum(len(cells) for cells in self._by_item.values())
+
+    def frame(self, ids: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
+        """One row per bad cell, in item order then column order."""
+        with self._lock:
+            snapshot = {item: dict(cells) for item, cells in self._by_item.items()}
+        rows = [
+            (item_id, column, snapshot[item_id][column])
+            for item_id in ids
+            if item_id in snapshot
+            for column in columns
+            if column in snapshot[item_id]
+        ]
+        return pd.DataFrame(rows, columns=PROBLEM_COLUMNS, dtype=object)
+
+
+def check_media(
+    ids: Sequence[str],
+    columns: Mapping[Modality, Sequence[str]],
+    cells: Mapping[str, Sequence[object]],
+    log: ProblemLog,
+    max_pixels: int | None,
+) -> None:
+    """Decode every present image and audio cell, one at a time, and log the ones that fail.
+
+    Cells that are missing, or already have a problem (a wrong type), are not opened.
+    """
+    work = [
+        (modality, column, row)
+        for modality, column, row in _media_cells(columns, cells)
+        if log.get(ids[row], column) is None
+    ]
+    from tqdm.auto import tqdm  # only a check big enough for a progress bar needs it soon
+
+    with tqdm(
+        total=len(work), desc="Checking media", unit="file", disable=len(work) <= PROGRESS_THRESHOLD
+    ) as progress:
+        for modality, column, row in work:
+            value = cells[column][row]
+            problem = (
+                check_image(cast(ImageValue, value), max_pixels)
+                if modality == "image"
+                else check_audio(cast(AudioValue, value))
+            )
+            if problem is not None:
+                log.record(ids[row], column, problem)
+            progress.update()
+
+
+def _media_cells(
+    columns: Mapping[Modality, Sequence[str]], cells: Mapping[str, Sequence[object]]
+) -> Iterator[tuple[Modality, str, int]]:
+    media: tuple[Modality, ...] = ("image", "audio")
+    for modality in media:
+        for column in columns.get(modality, ()):
+            for row, value in enumerate(cells[column]):
+                if value is not None:
+                    yield modality, column, row

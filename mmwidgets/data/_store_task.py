@@ -1,0 +1,99 @@
+"""The task a label store belongs to: its label set and multi-label flag, kept in ``meta``.
+
+Resolving them runs inside the opening transaction, so two processes creating one store at the
+same moment agree on a single label set.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections import Counter
+from pathlib import Path
+
+from mmwidgets.data import _store_schema as schema
+from mmwidgets.data._errors import UnknownLabelError
+from mmwidgets.data._store_values import decode_label, label_set
+
+
+def needs_labels(path: Path) -> ValueError:
+    """The error for a new store opened without a label set."""
+    return ValueError(
+        f"{path} is a new label store, so it needs its label set: "
+        "LabelStore(path, labels=['cat', 'dog', ...])"
+    )
+
+
+def open_task(
+    conn: sqlite3.Connection,
+    path: Path,
+    wanted: tuple[str, ...] | None,
+    multi_label: bool | None,
+) -> tuple[tuple[str, ...], bool]:
+    """Create or check the schema, then return the store's ``(labels, multi_label)``.
+
+    Runs in the caller's transaction. ``wanted`` replaces the stored label set unless that
+    would drop a label an item currently carries.
+    """
+    meta = schema.ensure_schema(conn, str(path))
+    if "labels" not in meta:
+        if wanted is None:
+            raise needs_labels(path)
+        multi = bool(multi_label)
+        task = label_set(wanted, multi)
+        schema.write_meta(
+            conn,
+            {
+                "schema_version": schema.SCHEMA_VERSION,
+                "labels": list(task),
+                "multi_label": multi,
+                "created": time.time(),
+            },
+        )
+        return task, multi
+    stored, multi = tuple(meta["labels"]), bool(meta["multi_label"])
+    if multi_label is not None and bool(multi_label) != multi:
+        raise ValueError(
+            f"{path} is a {'multi' if multi else 'single'}-label store; it can't be reopened "
+            f"with multi_label={multi_label!r} (pass multi_label=None to use the stored value, "
+            "or use another path)"
+        )
+    if wanted is None or wanted == stored:
+        return stored, multi
+    task = label_set(wanted, multi)
+    _check_drop(conn, path, [label for label in stored if label not in task], multi)
+    schema.write_meta(conn, {"labels": list(task)})
+    return task, multi
+
+
+def _check_drop(conn: sqlite3.Connection, path: Path, dropped: list[str], multi: bool) -> None:
+    if not dropped:
+        return
+    carried: Counter[str] = Counter()
+    for row in conn.execute(schema.STATE, ("set",)):
+        label = decode_label(row[3], multi)
+        carried.update((label,) if isinstance(label, str) else label or ())
+    in_use = {label: carried[label] for label in dropped if carried[label]}
+    if in_use:
+        named = ", ".join(
+            f"{label!r} ({count} item{'s' if count > 1 else ''})" for label, count in in_use.items()
+        )
+        raise UnknownLabelError(
+            f"can't drop label(s) {named} from {path}: items currently carry them. "
+            "Keep them in labels=, or relabel or clear those items first."
+        )
+
+
+def store_path(path: str | os.PathLike[str]) -> Path:
+    """Check a store path: a real file, never SQLite's in-memory database."""
+    raw = os.fspath(path)
+    if raw in ("", ":memory:"):
+        raise ValueError(
+            f"LabelStore needs a file path, got {raw!r}: an in-memory store would lose every "
+            "label when the kernel stops. Pass a path such as 'labels.sqlite'."
+        )
+    resolved = Path(raw).expanduser()
+    if resolved.is_dir():
+        raise ValueError(f"{resolved} is a directory; pass a file path inside it instead")
+    return resolved

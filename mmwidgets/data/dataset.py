@@ -1,0 +1,398 @@
+"""Dataset: a DataFrame of items, and which of its columns hold text, images and audio."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from mmwidgets.data import _schema as schema
+from mmwidgets.data._errors import SchemaError, UnknownItemError
+from mmwidgets.data._problems import ProblemLog, check_media
+from mmwidgets.data._schema import ColumnsArg, Modality
+from mmwidgets.data.media import (
+    DEFAULT_MAX_PIXELS,
+    AudioClip,
+    AudioValue,
+    ImageValue,
+    MediaError,
+    Thumbnail,
+    audio_for_browser,
+    image_thumbnail,
+)
+
+__all__ = ["Dataset", "Item"]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item's usable values, by column; None where a cell is missing or has a problem.
+
+    Attributes
+    ----------
+    id : str
+        The item id.
+    text, image, audio : dict
+        Column name -> value, for each column of that modality in the dataset.
+    """
+
+    id: str
+    text: dict[str, str | None] = field(default_factory=dict, hash=False)
+    image: dict[str, ImageValue | None] = field(default_factory=dict, hash=False)
+    audio: dict[str, AudioValue | None] = field(default_factory=dict, hash=False)
+
+
+class Dataset:
+    """Items from a DataFrame: one row per item, each modality in one or more columns.
+
+    ``Dataset(df, ...)`` and ``Dataset.from_pandas(df, ...)`` are the same; see
+    :meth:`from_pandas` for the parameters. The dataset reads the cells once at construction
+    (later edits to ``df`` do not reach it) and loads media only when asked, one item at a time.
+    """
+
+    def __init__(
+        self,
+        df: pd.DataFrame,
+        id: str | None = None,
+        text: ColumnsArg = None,
+        image: ColumnsArg = None,
+        audio: ColumnsArg = None,
+        *,
+        validate: bool = True,
+        max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    ) -> None:
+        if not isinstance(df, pd.DataFrame):
+            raise SchemaError(
+                f"a Dataset is built from a pandas DataFrame, got {type(df).__name__}; e.g. "
+                "Dataset.from_pandas(pd.DataFrame({'caption': ['a cat']}), text='caption')"
+            )
+        if max_pixels is not None and (
+            isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1
+        ):
+            raise ValueError(f"max_pixels must be a positive int or None, got {max_pixels!r}")
+        self._frame = df
+        self._max_pixels = max_pixels
+        self._columns = schema.resolve_columns(df, text, image, audio)
+        self._ids = schema.normalize_ids(df, id)
+        self._rows = {item_id: row for row, item_id in enumerate(self._ids)}
+        self._modality: dict[str, Modality] = {}
+        self._cells: dict[str, list[object]] = {}
+        self._problems = ProblemLog()
+        for modality, names in self._columns.items():
+            for column in names:
+                values = df[column].tolist()
+                schema.check_column_kind(modality, column, values, self._ids)
+                self._modality[column] = modality
+                self._cells[column] = [
+                    None if schema.is_missing(v, modality) else v for v in values
+                ]
+                for item_id, value in zip(self._ids, self._cells[column], strict=True):
+                    problem = None if value is None else schema.cell_problem(modality, value)
+                    if problem is not None:
+                        self._problems.record(item_id, column, problem)
+        if validate:
+            check_media(self._ids, self._columns, self._cells, self._problems, max_pixels)
+
+    @classmethod
+    def from_pandas(
+        cls,
+        df: pd.DataFrame,
+        id: str | None = None,
+        text: ColumnsArg = None,
+        image: ColumnsArg = None,
+        audio: ColumnsArg = None,
+        *,
+        validate: bool = True,
+        max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    ) -> Dataset:
+        """Build a dataset from a DataFrame with one row per item.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            The items. Kept as :attr:`frame`; the dataset reads its cells once, here.
+        id : str, optional
+            Column of item ids; None uses the index. Ids become str (``7`` -> ``"7"``) and
+            must be unique and present.
+        text, image, audio : str or list of str, optional
+            The column (or columns, e.g. ``audio=["speech", "sound"]``) holding each modality.
+            Text cells are str; image cells are file paths, bytes, PIL images or numpy arrays;
+            audio cells are file paths, bytes or ``(samples, sample_rate)`` tuples. None, NaN
+            and ``pd.NA`` mean the item lacks that value, as does a blank image or audio path.
+        validate : bool, optional
+            Decode every image and audio cell now (one at a time, with a progress bar beyond
+            200 cells) and record the ones that fail in :meth:`problems`. With False, media
+            problems surface later, when :meth:`thumbnail` or :meth:`audio_clip` load them.
+        max_pixels : int or None, optional
+            Images with more pixels than this are problems rather than memory hogs.
+
+        Returns
+        -------
+        Dataset
+
+        Raises
+        ------
+        SchemaError
+            For a column that is not in ``df``, no modality, a column given twice, missing or
+            duplicate ids, or a column whose values are of the wrong kind (e.g. numbers given
+            as text). Bad cells in a good column are recorded in :meth:`problems` instead.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"caption": ["a cat", None], "photo": [None, ""]})
+        >>> Dataset.from_pandas(df, text="caption", image="photo")
+        Dataset(2 items | text: caption 1/2 | image: photo 0/2 | no problems)
+        """
+        return cls(df, id, text, image, audio, validate=validate, max_pixels=max_pixels)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __repr__(self) -> str:
+        parts = [_count(len(self), "item")]
+        for modality, names in self._columns.items():
+            counts = ", ".join(
+                f"{c} {sum(v is not None for v in self._cells[c])}/{len(self)}" for c in names
+            )
+            parts.append(f"{modality}: {counts}")
+        problems, bad = len(self._problems), len(self._problems.items())
+        if problems:
+            parts.append(f"{_count(problems, 'problem')} in {_count(bad, 'item')}")
+        else:
+            parts.append("no problems")
+        return f"Dataset({' | '.join(parts)})"
+
+    @property
+    def ids(self) -> list[str]:
+        """Item ids, in the DataFrame's row order.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> Dataset.from_pandas(pd.DataFrame({"t": ["a", "b"]}, index=[10, 20]), text="t").ids
+        ['10', '20']
+        """
+        return list(self._ids)
+
+    @property
+    def columns(self) -> dict[str, tuple[str, ...]]:
+        """Modality -> its column names, for the modalities this dataset has.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"title": ["a"], "body": ["b"]})
+        >>> Dataset.from_pandas(df, text=["title", "body"]).columns
+        {'text': ('title', 'body')}
+        """
+        columns: dict[str, tuple[str, ...]] = {m: c for m, c in self._columns.items()}
+        return columns
+
+    @property
+    def modalities(self) -> tuple[str, ...]:
+        """The modalities present, in the order text, image, audio.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> Dataset.from_pandas(pd.DataFrame({"t": ["a"]}), text="t").modalities
+        ('text',)
+        """
+        return tuple(self._columns)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The DataFrame the dataset was built from; treat it as read-only.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"t": ["a"]})
+        >>> Dataset.from_pandas(df, text="t").frame is df
+        True
+        """
+        return self._frame
+
+    def value(self, item_id: str | int, column: str) -> Any:
+        """The raw cell of one item in one modality column, or None where it is missing.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> ds = Dataset.from_pandas(pd.DataFrame({"t": ["a", None]}), text="t")
+        >>> ds.value(0, "t"), ds.value("1", "t")
+        ('a', None)
+        """
+        return self._cells[self._column(column)][self._row(item_id)]
+
+    def item(self, item_id: str | int) -> Item:
+        """One item's usable values: None for cells that are missing or have a problem.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> ds = Dataset.from_pandas(pd.DataFrame({"t": ["a cat"]}), text="t")
+        >>> ds.item(0)
+        Item(id='0', text={'t': 'a cat'}, image={}, audio={})
+        """
+        key = self._ids[self._row(item_id)]
+        usable: dict[str, dict[str, Any]] = {m: {} for m in schema.MODALITIES}
+        for modality, names in self._columns.items():
+            for column in names:
+                bad = self._problems.get(key, column) is not None
+                usable[modality][column] = None if bad else self.value(key, column)
+        return Item(key, usable["text"], usable["image"], usable["audio"])
+
+    def presence(self) -> pd.DataFrame:
+        """Which cells are present and problem-free: a bool frame, item ids x columns.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> ds = Dataset.from_pandas(pd.DataFrame({"t": ["a", None]}), text="t")
+        >>> ds.presence()["t"].tolist()
+        [True, False]
+        """
+        flags = {
+            column: [
+                value is not None and self._problems.get(item_id, column) is None
+                for item_id, value in zip(self._ids, self._cells[column], strict=True)
+            ]
+            for column in self._modality
+        }
+        return pd.DataFrame(flags, index=pd.Index(self._ids, name="id"), dtype=bool)
+
+    def problems(self) -> pd.DataFrame:
+        """The cells that cannot be used: columns ``id``, ``column`` and ``problem``.
+
+        Missing values are not problems; missing files, undecodable media, images over
+        ``max_pixels``, empty audio and values of the wrong type are.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> ds = Dataset.from_pandas(pd.DataFrame({"photo": ["no/such.png"]}), image="photo")
+        >>> ds.problems().to_dict("records")
+        [{'id': '0', 'column': 'photo', 'problem': "image file not found: 'no/such.png'"}]
+        """
+        return self._problems.frame(self._ids, list(self._modality))
+
+    def record_problem(self, item_id: str | int, column: str, problem: str) -> None:
+        """Record that a cell cannot be used, e.g. when loading it failed later; thread-safe.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> ds = Dataset.from_pandas(pd.DataFrame({"t": ["a", "b"]}), text="t")
+        >>> ds.record_problem(1, "t", "garbled text")
+        >>> ds.ok_ids
+        ['0']
+        """
+        if not isinstance(problem, str) or not problem:
+            raise ValueError(f"problem must be a non-empty str, got {problem!r}")
+        self._problems.record(self._ids[self._row(item_id)], self._column(column), problem)
+
+    @property
+    def ok_ids(self) -> list[str]:
+        """Ids of the items without any problem, in row order: what labeling goes through.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> Dataset.from_pandas(pd.DataFrame({"t": ["a", 3]}), text="t").ok_ids
+        ['0']
+        """
+        bad = self._problems.items()
+        return [item_id for item_id in self._ids if item_id not in bad]
+
+    def has_problem(self, item_id: str | int) -> bool:
+        """Whether any cell of the item has a problem (such items are skipped downstream).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> ds = Dataset.from_pandas(pd.DataFrame({"t": ["a", 3]}), text="t")
+        >>> ds.has_problem(0), ds.has_problem("1")
+        (False, True)
+        """
+        return self._problems.has(self._ids[self._row(item_id)])
+
+    def thumbnail(self, item_id: str | int, column: str, max_side: int = 512) -> Thumbnail:
+        """A browser thumbnail of one image cell; a failure is recorded, then raised.
+
+        Raises
+        ------
+        MediaError
+            When the cell is missing, or the image cannot be loaded (then also recorded in
+            :meth:`problems`).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> df = pd.DataFrame({"photo": [np.zeros((600, 900, 3), dtype=np.uint8)]})
+        >>> thumb = Dataset.from_pandas(df, image="photo").thumbnail(0, "photo", max_side=300)
+        >>> thumb.width, thumb.height
+        (300, 200)
+        """
+        key, value = self._media(item_id, column, "image")
+        try:
+            return image_thumbnail(value, max_side, max_pixels=self._max_pixels)
+        except MediaError as e:
+            self._problems.record(key, column, str(e))
+            raise
+
+    def audio_clip(self, item_id: str | int, column: str, n_peaks: int = 200) -> AudioClip:
+        """Browser-playable audio of one audio cell; a failure is recorded, then raised.
+
+        Raises
+        ------
+        MediaError
+            When the cell is missing, or the audio cannot be loaded (then also recorded in
+            :meth:`problems`).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> df = pd.DataFrame({"sound": [(np.zeros(8000, dtype=np.float32), 8000)]})
+        >>> Dataset.from_pandas(df, audio="sound").audio_clip(0, "sound").duration
+        1.0
+        """
+        key, value = self._media(item_id, column, "audio")
+        try:
+            return audio_for_browser(value, n_peaks)
+        except MediaError as e:
+            self._problems.record(key, column, str(e))
+            raise
+
+    def _media(self, item_id: str | int, column: str, modality: Modality) -> tuple[str, Any]:
+        key = self._ids[self._row(item_id)]
+        if self._modality.get(self._column(column)) != modality:
+            raise SchemaError(
+                f"column {column!r} is not an {modality} column; the {modality} columns are "
+                f"{list(self._columns.get(modality, ()))}"
+            )
+        value = self.value(key, column)
+        if value is None:
+            raise MediaError(f"item {key!r} has no {modality} in column {column!r}")
+        return key, value
+
+    def _row(self, item_id: object) -> int:
+        key = schema.item_key(item_id)
+        row = self._rows.get(key)
+        if row is None:
+            raise UnknownItemError(f"no item with id {key!r} in this dataset of {len(self)} items")
+        return row
+
+    def _column(self, column: str) -> str:
+        if column not in self._modality:
+            raise SchemaError(
+                f"{column!r} is not a column of this dataset; its columns are "
+                f"{list(self._modality)}"
+            )
+        return column
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
