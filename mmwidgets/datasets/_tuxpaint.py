@@ -76,6 +76,7 @@ def _rendered_svg(svg: Path, item_id: str, size: int = 512) -> str | None:
     if target.is_file() and target.stat().st_mtime >= svg.stat().st_mtime:
         return str(target)
     import cairosvg
+
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".{os.getpid()}.tmp")
     try:

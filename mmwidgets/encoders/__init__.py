@@ -13,10 +13,36 @@ from mmwidgets.encoders._base import (
     register_encoder,
     resolve_device,
 )
+from mmwidgets.encoders.batch import (
+    EncodedDataset,
+    EncodingCancelledError,
+    EncodingJob,
+    EncodingProblem,
+    encode_dataset,
+    encode_dataset_async,
+)
+from mmwidgets.encoders.cache import (
+    CacheStats,
+    EmbeddingCache,
+    content_key,
+    default_cache_dir,
+    encoder_key,
+)
 
 __all__ = [
+    "CacheStats",
+    "EmbeddingCache",
+    "EncodedDataset",
     "Encoder",
+    "EncodingCancelledError",
+    "EncodingJob",
+    "EncodingProblem",
+    "content_key",
     "create_encoder",
+    "default_cache_dir",
+    "encode_dataset",
+    "encode_dataset_async",
+    "encoder_key",
     "list_encoders",
     "register_encoder",
     "resolve_device",

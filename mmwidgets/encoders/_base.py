@@ -102,7 +102,9 @@ class Encoder(ABC):
         return out
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self.name!r}, dim={self.dim}, version={self.version!r})"
+        return (
+            f"{type(self).__name__}(name={self.name!r}, dim={self.dim}, version={self.version!r})"
+        )
 
 
 def _report(callback: ProblemCallback | None, index: int, problem: str, enc: Encoder) -> None:

@@ -6,6 +6,17 @@ torch is imported only when a model is built or used.
 from __future__ import annotations
 
 from mmwidgets.fusion.calibration import fit_temperature
-from mmwidgets.fusion.classifier import FUSIONS, FusionClassifier, NotFittedError
+from mmwidgets.fusion.classifier import (
+    FUSIONS,
+    FusionClassifier,
+    NotFittedError,
+    TrainingCancelledError,
+)
 
-__all__ = ["FUSIONS", "FusionClassifier", "NotFittedError", "fit_temperature"]
+__all__ = [
+    "FUSIONS",
+    "FusionClassifier",
+    "NotFittedError",
+    "TrainingCancelledError",
+    "fit_temperature",
+]

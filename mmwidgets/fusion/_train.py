@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from mmwidgets.data._errors import MMWidgetsError
 
 if TYPE_CHECKING:
     import torch
 
     from mmwidgets.fusion._nets import FusionNet
+
+
+class TrainingCancelledError(MMWidgetsError):
+    """Training stopped early because ``should_stop()`` said so (e.g. the session closed)."""
 
 
 def class_weights(targets: np.ndarray, n_classes: int, multi_label: bool) -> np.ndarray:
@@ -54,6 +61,7 @@ def train(
     weights: np.ndarray | None,
     multi_label: bool,
     seed: int,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[float]:
     """Train ``net`` in place with AdamW; returns the mean loss of each epoch."""
     import torch
@@ -75,6 +83,7 @@ def train(
             weights,
             multi_label,
             torch.Generator().manual_seed(seed),
+            should_stop,
         )
 
 
@@ -91,6 +100,7 @@ def _loop(
     weights: np.ndarray | None,
     multi_label: bool,
     gen: torch.Generator,
+    should_stop: Callable[[], bool] | None,
 ) -> list[float]:
     import torch
     from torch.nn import functional as F  # noqa: N812
@@ -104,6 +114,9 @@ def _loop(
     losses: list[float] = []
     net.train()
     for _ in range(epochs):
+        if should_stop is not None and should_stop():
+            net.eval()
+            raise TrainingCancelledError("training was cancelled")
         order = torch.randperm(n, generator=gen)
         total = 0.0
         for start in range(0, n, batch_size):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,12 +14,14 @@ from mmwidgets.fusion._inputs import (
     presence_from,
     rows_as_float32,
 )
-from mmwidgets.fusion._train import class_weights, train
+from mmwidgets.fusion._train import TrainingCancelledError, class_weights, train
 
 if TYPE_CHECKING:
     from mmwidgets.fusion._nets import FusionNet
 
-__all__ = ["FUSIONS", "FusionClassifier", "NotFittedError"]
+__all__ = ["FUSIONS", "FusionClassifier", "NotFittedError", "TrainingCancelledError"]
+
+StopCheck = Callable[[], bool] | None
 
 FUSIONS = ("concat", "mapping", "weighted", "gated", "late")
 
@@ -100,8 +102,13 @@ class FusionClassifier:
         self.random_state = random_state
 
     # ---------------------------------------------------------------- fitting
-    def fit(self, X: Embeddings, y: Any, presence: Any = None) -> FusionClassifier:
+    def fit(
+        self, X: Embeddings, y: Any, presence: Any = None, *, should_stop: StopCheck = None
+    ) -> FusionClassifier:
         """Train from scratch on ``X`` and labels ``y`` (labels, or label lists if multi-label).
+
+        ``should_stop``, when given, is polled once per epoch; when it returns True training
+        raises :class:`TrainingCancelledError` (a closing session uses this to stop promptly).
 
         Examples
         --------
@@ -122,10 +129,12 @@ class FusionClassifier:
         self.classes_ = self._resolve_classes(y)
         self.temperature_ = 1.0
         self.net_ = self._build()
-        self._train(X, y, presence, self.epochs, seed=self.random_state)
+        self._train(X, y, presence, self.epochs, self.random_state, should_stop)
         return self
 
-    def partial_fit(self, X: Embeddings, y: Any, presence: Any = None) -> FusionClassifier:
+    def partial_fit(
+        self, X: Embeddings, y: Any, presence: Any = None, *, should_stop: StopCheck = None
+    ) -> FusionClassifier:
         """Continue training from the current weights (a warm start) for ``partial_epochs``.
 
         Examples
@@ -137,8 +146,9 @@ class FusionClassifier:
         1
         """
         if not hasattr(self, "net_"):
-            return self.fit(X, y, presence)
-        self._train(X, y, presence, self.partial_epochs, seed=self.random_state + self.n_updates_)
+            return self.fit(X, y, presence, should_stop=should_stop)
+        seed = self.random_state + self.n_updates_
+        self._train(X, y, presence, self.partial_epochs, seed, should_stop)
         return self
 
     def _resolve_classes(self, y: Any) -> np.ndarray:
@@ -167,7 +177,9 @@ class FusionClassifier:
         net.eval()
         return net
 
-    def _train(self, X: Embeddings, y: Any, presence: Any, epochs: int, seed: int) -> None:
+    def _train(
+        self, X: Embeddings, y: Any, presence: Any, epochs: int, seed: int, should_stop: StopCheck
+    ) -> None:
         names, n = check_embeddings(X, self.modalities_)
         targets = encode_targets(y, self.classes_, self.multi_label)
         if len(targets) != n:
@@ -191,6 +203,7 @@ class FusionClassifier:
             weights=weights,
             multi_label=self.multi_label,
             seed=seed,
+            should_stop=should_stop,
         )
         self.n_updates_ = getattr(self, "n_updates_", 0) + 1
         self.n_train_items_ = n

@@ -165,3 +165,26 @@ def test_temperature_calibration():
     X, y = _blobs()
     clf = FusionClassifier(epochs=20).fit(X, y).calibrate(X, y)
     assert clf.temperature_ > 0
+
+
+def test_training_can_be_cancelled_from_another_thread():
+    import threading
+
+    from mmwidgets.fusion import TrainingCancelledError
+
+    X, y = _blobs()
+    stop = threading.Event()
+    outcome = []
+
+    def run():
+        try:
+            FusionClassifier(epochs=100_000).fit(X, y, should_stop=stop.is_set)
+            outcome.append("finished")
+        except TrainingCancelledError:
+            outcome.append("cancelled")
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    stop.set()
+    worker.join(timeout=120)
+    assert outcome == ["cancelled"]

@@ -1,0 +1,165 @@
+"""Encoder throughput and the embedding cache, measured side by side on the sample data.
+
+Prints figures and asserts nothing. On this 2-core machine the default --n 200 takes about two
+minutes. Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/encoders.py [--n 200]
+
+(a) mmwidgets pipeline (encoder.encode on paths / texts, decoding included) vs the bare model
+    forward on the same preprocessed tensors, and the pipeline on already-decoded media;
+(b) encode_dataset: cold pass (empty cache) vs warm pass (everything cached);
+(c) images/s, sentences/s, seconds of audio per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+import soundfile as sf
+import torch
+
+from mmwidgets import Dataset, load_sample
+from mmwidgets.data.media import load_image
+from mmwidgets.encoders import EmbeddingCache, create_encoder, encode_dataset
+from mmwidgets.encoders.audio import SAMPLE_RATE, load_audio_16k
+
+#: turns of each measurement; the best of them is reported
+ROUNDS = 3
+
+
+def timed(fn: Callable[[], Any], repeats: int = 1) -> float:
+    """Best wall time of ``repeats`` runs (the least disturbed by the rest of the machine)."""
+    return race({"only": fn}, repeats)["only"]
+
+
+def race(contenders: dict[str, Callable[[], Any]], repeats: int = ROUNDS) -> dict[str, float]:
+    """Best wall time of each, run in turns, so that a busy spell of the machine hits them all."""
+    best = dict.fromkeys(contenders, float("inf"))
+    for _ in range(repeats):
+        for name, fn in contenders.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def batches(values: list[Any], size: int) -> list[list[Any]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def neural_rows(
+    modality: str, values: list[Any], decoded: list[Any] | None, unit: str
+) -> list[str]:
+    enc: Any = create_encoder(modality)
+    enc.encode(values[: enc.batch_size])  # load the model, warm the kernels
+    chunks = batches(values, enc.batch_size)
+    tensors = [enc.preprocess(chunk) for chunk in chunks]
+    contenders = {
+        "pipeline": lambda: enc.encode(values),
+        "bare": lambda: [enc.forward_tensor(t) for t in tensors],
+        "preprocess": lambda: [enc.preprocess(chunk) for chunk in chunks],
+    }
+    if decoded is not None:
+        contenders["no_decode"] = lambda: enc.encode(decoded)
+    t = race(contenders)
+    n, pipeline, bare, prep = len(values), t["pipeline"], t["bare"], t["preprocess"]
+    line = f"{modality:5s} {enc.name:22s} n={n:4d}  pipeline {n / pipeline:6.1f} {unit}/s"
+    if decoded is not None:
+        line += f" | on decoded images {n / t['no_decode']:6.1f}"
+    line += f" | bare forward {n / bare:6.1f}"
+    what = "decode+resize+crop" if modality == "image" else "tokenize"
+    ratio = (
+        f"{'':5s} pipeline / bare forward = {bare / pipeline:.2f}x"
+        f" | {what} {1000 * prep / n:.1f} ms per item"
+        f" | pipeline minus {what}: {bare / max(pipeline - prep, 1e-9):.2f}x"
+    )
+    return [line, ratio]
+
+
+def audio_rows(paths: list[str]) -> list[str]:
+    enc = create_encoder("audio")
+    seconds = sum(sf.info(p).duration for p in paths)
+    enc.encode(paths[:4])
+    waves = [(load_audio_16k(p), SAMPLE_RATE) for p in paths]
+    t = race(
+        {
+            "pipeline": lambda: enc.encode(paths),
+            "decode": lambda: [load_audio_16k(p) for p in paths],
+            "features": lambda: enc.encode(waves),
+        }
+    )
+    return [
+        f"audio {enc.name:22s} n={len(paths):4d}  pipeline {seconds / t['pipeline']:6.0f} s of"
+        f" audio/s ({len(paths) / t['pipeline']:.0f} clips/s) | without file decode"
+        f" {seconds / t['features']:6.0f} s/s",
+        f"{'':5s} ({seconds:.0f} s of audio; decoding and resampling take"
+        f" {100 * t['decode'] / t['pipeline']:.0f}% of the pipeline; log-mel has no model)",
+    ]
+
+
+def cache_rows(dataset: Dataset, folder: Path) -> list[str]:
+    def run(encoders: dict[str, Any], cache: str) -> Any:
+        return encode_dataset(dataset, encoders, cache=folder / cache, progress=False)
+
+    encoders = {m: create_encoder(m) for m in dataset.modalities}
+    cold_with_load = timed(lambda: run(encoders, "a"))  # the first use loads the models
+    cold = timed(lambda: run(encoders, "b"))
+    fresh = {m: create_encoder(m) for m in dataset.modalities}  # their models are not loaded
+    results: list[Any] = []
+    warm_runs = [timed(lambda: results.append(run(fresh, "b"))) for _ in range(ROUNDS)]
+    loaded = [m for m, e in fresh.items() if getattr(e, "_model", None) is not None]
+    stats = EmbeddingCache(folder / "b").stats()
+    cells, warm = sum(results[-1].cached.values()), min(warm_runs)
+    return [
+        f"encode_dataset n={len(dataset)} items, {cells} cells: cold {cold:.2f} s (models"
+        f" already loaded; {cold_with_load:.2f} s loading them) | warm {1000 * warm:.0f} ms"
+        f" (first warm run {1000 * warm_runs[0]:.0f} ms)",
+        f"{'':5s} warm / cold speed-up = {cold / warm:.0f}x ({cold_with_load / warm:.0f}x"
+        f" counting model loading); models the warm passes loaded: {loaded or 'none'};"
+        f" cache {stats.disk_bytes / 1e6:.1f} MB in {stats.shards} shards",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200, help="sample items to use (max ~950)")
+    args = parser.parse_args()
+    sample = load_sample().sample(frac=1.0, random_state=0).head(args.n)
+    texts = sample["text"].dropna().tolist()
+    images = sample["image"].dropna().tolist()
+    speech = sample["speech"].dropna().tolist()
+    print(
+        f"# {platform.node()} · {os.cpu_count()} CPUs · torch {torch.__version__}"
+        f" ({torch.get_num_threads()} threads) · {len(texts)} texts, {len(images)} images,"
+        f" {len(speech)} spoken descriptions from load_sample() · load average"
+        f" {os.getloadavg()[0]:.1f} at start"
+    )
+    decoded_images = [load_image(p) for p in images]
+    for line in neural_rows("image", images, decoded_images, "img"):
+        print(line)
+    for line in neural_rows("text", texts, None, "sentences"):
+        print(line)
+    for line in audio_rows(speech):
+        print(line)
+    dataset = Dataset.from_pandas(  # the files were read above: no need to check them twice
+        sample, id="id", text="text", image="image", audio=["speech", "sound"], validate=False
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        for line in cache_rows(dataset, Path(folder)):
+            print(line)
+    print(
+        f"# load average {os.getloadavg()[0]:.1f} at the end (2 cores: above ~2 means contention)"
+    )
+
+
+if __name__ == "__main__":
+    main()

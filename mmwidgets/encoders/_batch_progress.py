@@ -1,0 +1,84 @@
+"""Progress of one encoding run: per-modality counters, tqdm bars, a callback, and cancellation."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from mmwidgets.data._errors import MMWidgetsError
+
+__all__ = ["EncodingCancelledError", "Progress", "ProgressCallback"]
+
+#: called as ``on_progress(done, total)``, cells over all modalities, from the encoding thread
+ProgressCallback = Callable[[int, int], None]
+
+
+class EncodingCancelledError(MMWidgetsError):
+    """An encoding job was cancelled; what it had computed is already in the cache."""
+
+
+class Progress:
+    """Cells done and total per modality, readable from any thread while another one encodes.
+
+    The tqdm bars are made here, on the thread that starts the run, so that in a notebook
+    they appear under the cell that started it even when a background thread moves them.
+    """
+
+    def __init__(
+        self,
+        totals: Mapping[str, int],
+        *,
+        show: bool,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._done = dict.fromkeys(totals, 0)
+        self._totals = dict(totals)
+        self._on_progress = on_progress
+        self._cancel = threading.Event()
+        self._bars: dict[str, Any] = {}
+        if show:
+            from tqdm.auto import tqdm
+
+            for modality, total in totals.items():
+                self._bars[modality] = tqdm(
+                    total=total, desc=f"encoding {modality}", unit="item", leave=True
+                )
+
+    def advance(self, modality: str, n: int) -> None:
+        """Count ``n`` more cells of ``modality`` as done (hit, computed, or failed)."""
+        if n <= 0:
+            return
+        with self._lock:
+            self._done[modality] += n
+            done, total = sum(self._done.values()), sum(self._totals.values())
+        if modality in self._bars:
+            self._bars[modality].update(n)
+        if self._on_progress is not None:
+            self._on_progress(done, total)
+
+    def finish(self, modality: str) -> None:
+        """Close the modality's bar, so it shows its final count while the next one runs."""
+        bar = self._bars.pop(modality, None)
+        if bar is not None:
+            bar.close()
+
+    def snapshot(self) -> dict[str, tuple[int, int]]:
+        """``{modality: (done, total)}`` as of now."""
+        with self._lock:
+            return {m: (self._done[m], self._totals[m]) for m in self._totals}
+
+    def cancel(self) -> None:
+        """Ask the run to stop before its next batch."""
+        self._cancel.set()
+
+    def check_cancelled(self) -> None:
+        """Raise :class:`EncodingCancelledError` once :meth:`cancel` was called."""
+        if self._cancel.is_set():
+            raise EncodingCancelledError("encoding was cancelled; finished batches are cached")
+
+    def close(self) -> None:
+        """Close the bars (leaving them shown, at wherever they stopped)."""
+        for bar in self._bars.values():
+            bar.close()

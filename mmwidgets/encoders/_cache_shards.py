@@ -1,0 +1,105 @@
+"""Shard files of the embedding cache: immutable fp16 ``.npy`` files, written atomically.
+
+A shard only ever gets its final name once its bytes are on disk (temp name, fsync, rename,
+fsync of the folder), so a name that exists always holds a whole array. The index is written
+after that, which is what makes a killed writer harmless: at worst it leaves an unnamed temp
+file or a named shard that no index row points to, and :func:`remove_orphans` sweeps both.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["ShardReader", "remove_orphans", "write_shard"]
+
+TEMP_PREFIX = ".tmp-"
+SUFFIX = ".npy"
+
+
+def write_shard(folder: Path, rows: npt.NDArray[np.float16]) -> str:
+    """Write ``rows`` as a new shard in ``folder``; returns its file name once durable."""
+    name = uuid.uuid4().hex + SUFFIX
+    temp = folder / f"{TEMP_PREFIX}{name}"
+    try:
+        # "xb": a unique name that nobody else may have opened; never truncate another's file
+        with open(temp, "xb") as file:
+            np.save(file, np.ascontiguousarray(rows), allow_pickle=False)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, folder / name)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _fsync_folder(folder)  # the rename itself must survive a crash before the index names it
+    return name
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class ShardReader:
+    """Memory-mapped shards, the ``capacity`` most recently used kept open (each holds an fd)."""
+
+    def __init__(self, folder: Path, capacity: int = 128) -> None:
+        self._folder = folder
+        self._capacity = capacity
+        self._open: OrderedDict[str, np.ndarray[Any, Any]] = OrderedDict()
+
+    def rows(self, name: str) -> np.ndarray[Any, Any] | None:
+        """The shard's ``(rows, dim)`` fp16 memmap; None if it is missing or not a shard."""
+        if name in self._open:
+            self._open.move_to_end(name)
+            return self._open[name]
+        try:
+            shard: np.ndarray[Any, Any] = np.load(
+                self._folder / name, mmap_mode="r", allow_pickle=False
+            )
+        except (OSError, ValueError, EOFError):  # not a whole .npy: never served
+            return None
+        if shard.ndim != 2 or shard.dtype != np.float16:
+            return None
+        self._open[name] = shard
+        if len(self._open) > self._capacity:
+            self._open.popitem(last=False)
+        return shard
+
+    def close(self) -> None:
+        """Drop every open map (the OS frees each once no array taken from it is alive)."""
+        self._open.clear()
+
+
+def remove_orphans(folder: Path, indexed: Iterable[str], min_age_s: float) -> tuple[int, int]:
+    """Delete temp files and unindexed shards older than ``min_age_s``; returns (files, bytes).
+
+    The age guard keeps a live writer's files safe: between its rename and its index commit a
+    shard is legitimately unindexed for a few milliseconds.
+    """
+    keep = set(indexed)
+    cutoff = time.time() - min_age_s
+    files = freed = 0
+    for path in folder.iterdir():
+        is_orphan = path.name.startswith(TEMP_PREFIX) or (
+            path.suffix == SUFFIX and path.name not in keep
+        )
+        try:
+            stat = path.stat()
+            if is_orphan and stat.st_mtime < cutoff:
+                path.unlink()
+                files, freed = files + 1, freed + stat.st_size
+        except FileNotFoundError:  # another process swept it first
+            continue
+    return files, freed

@@ -1,0 +1,250 @@
+"""Encode a whole Dataset through the embedding cache, in the foreground or a background thread."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, cast
+
+import numpy as np
+
+from mmwidgets.encoders._base import MODALITIES, Encoder, Modality, create_encoder
+from mmwidgets.encoders._batch_job import EncodingJob
+from mmwidgets.encoders._batch_progress import EncodingCancelledError, Progress, ProgressCallback
+from mmwidgets.encoders._batch_result import EncodedDataset, EncodingProblem
+from mmwidgets.encoders._batch_run import ColumnWork, Reporter, encode_column
+from mmwidgets.encoders.cache import EmbeddingCache
+
+if TYPE_CHECKING:
+    from mmwidgets.data.dataset import Dataset
+
+__all__ = [
+    "EncodedDataset",
+    "EncodingCancelledError",
+    "EncodingJob",
+    "EncodingProblem",
+    "encode_dataset",
+    "encode_dataset_async",
+]
+
+EncoderArg = Encoder | str | None
+CacheArg = EmbeddingCache | str | os.PathLike[str] | bool
+
+
+def encode_dataset(
+    dataset: Dataset,
+    encoders: Mapping[str, EncoderArg] | None = None,
+    *,
+    cache: CacheArg = True,
+    progress: bool = True,
+    batch_size: int = 32,
+    on_progress: ProgressCallback | None = None,
+) -> EncodedDataset:
+    """Embed every value of every modality column of ``dataset``, reading the cache first.
+
+    Each distinct content is looked up in the cache; only the misses go to the encoder, in
+    batches of ``batch_size``, and each finished batch is cached at once. A pass over data that
+    is already cached never loads a model.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The items. Items with recorded problems are skipped (all-NaN rows, presence False);
+        cells that fail now are recorded with :meth:`Dataset.record_problem`.
+    encoders : dict, optional
+        Modality -> an :class:`Encoder`, a registered encoder name, or None for the default
+        (``create_encoder(modality)``). Modalities left out use their default.
+    cache : EmbeddingCache, path or bool, optional
+        An open cache, a cache folder, True for :func:`default_cache_dir`, or False for none.
+    progress : bool, optional
+        Show a tqdm bar per modality (notebook-aware).
+    batch_size : int, optional
+        Values per encoder call and per cache write; also how often cancellation is checked.
+    on_progress : callable, optional
+        Called as ``on_progress(done, total)`` (cells, all modalities together) after every
+        step, from the encoding thread.
+
+    Returns
+    -------
+    EncodedDataset
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> from mmwidgets import Dataset
+    >>> from mmwidgets.encoders import encode_dataset
+    >>> ds = Dataset.from_pandas(pd.DataFrame({"caption": ["a koala", "a bus"]}), text="caption")
+    >>> folder = tempfile.mkdtemp()
+    >>> cold = encode_dataset(ds, {"text": "hashing"}, cache=folder, progress=False)
+    >>> warm = encode_dataset(ds, {"text": "hashing"}, cache=folder, progress=False)
+    >>> cold.computed, warm.cached, warm.computed
+    ({'text': 2}, {'text': 2}, {'text': 0})
+    """
+    _check_batch_size(batch_size)
+    return _Run(dataset, encoders, cache, progress, on_progress).execute(batch_size)
+
+
+def encode_dataset_async(
+    dataset: Dataset,
+    encoders: Mapping[str, EncoderArg] | None = None,
+    *,
+    cache: CacheArg = True,
+    progress: bool = True,
+    batch_size: int = 32,
+    on_progress: ProgressCallback | None = None,
+) -> EncodingJob:
+    """Start :func:`encode_dataset` on a background thread; returns its :class:`EncodingJob`.
+
+    The encoders are created, the cells counted and the progress bars shown before this
+    returns; the encoding itself (and any model loading) happens on the job's thread.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mmwidgets import Dataset
+    >>> from mmwidgets.encoders import encode_dataset_async
+    >>> ds = Dataset.from_pandas(pd.DataFrame({"caption": ["a koala", "a bus"]}), text="caption")
+    >>> job = encode_dataset_async(ds, {"text": "hashing"}, cache=False, progress=False)
+    >>> job.result(timeout=60).embeddings["text"].shape, job.progress()
+    ((2, 256), {'text': (2, 2)})
+    """
+    _check_batch_size(batch_size)
+    run = _Run(dataset, encoders, cache, progress, on_progress)
+    return EncodingJob(lambda: run.execute(batch_size), run.progress)
+
+
+def _check_batch_size(batch_size: int) -> None:
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+
+
+class _Run:
+    """One encoding run, prepared on the caller's thread and executed on any thread."""
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        encoders: Mapping[str, EncoderArg] | None,
+        cache: CacheArg,
+        show: bool,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        self.dataset, self.ids = dataset, dataset.ids
+        self.encoders = _resolve_encoders(dataset.columns, encoders or {})
+        skipped = {item_id for item_id in self.ids if dataset.has_problem(item_id)}
+        self.work: dict[str, list[ColumnWork]] = {}
+        for modality, columns in dataset.columns.items():
+            self.work[modality] = []
+            for column in columns:
+                rows, values = [], []
+                for row, item_id in enumerate(self.ids):
+                    value = dataset.value(item_id, column)
+                    if value is not None and item_id not in skipped:
+                        rows.append(row)
+                        values.append(value)
+                self.work[modality].append(ColumnWork(modality, column, rows, values))
+        totals = {m: sum(len(w.rows) for w in works) for m, works in self.work.items()}
+        self.progress = Progress(totals, show=show, on_progress=on_progress)
+        self._cache_arg = cache
+        self.problems: list[EncodingProblem] = []
+        self.failed_rows: set[int] = set()
+
+    def execute(self, batch_size: int) -> EncodedDataset:
+        cache = _open_cache(self._cache_arg)
+        try:
+            return self._encode(cache, batch_size)
+        finally:
+            self.progress.close()
+            if cache is not None and cache is not self._cache_arg:
+                cache.close()
+
+    def _encode(self, cache: EmbeddingCache | None, batch_size: int) -> EncodedDataset:
+        matrices: dict[str, np.ndarray] = {}
+        cached = dict.fromkeys(self.work, 0)
+        computed = dict.fromkeys(self.work, 0)
+        for modality, works in self.work.items():
+            encoder = self.encoders[modality]
+            for work in works:
+                report = self._reporter(work.column)
+                done = encode_column(
+                    work, len(self.ids), encoder, cache, self.progress, batch_size, report
+                )
+                matrices[work.column] = done.matrix
+                cached[modality] += done.cached
+                computed[modality] += done.computed
+            self.progress.finish(modality)
+        # as the next run will (the dataset now has problems for them), drop such items whole
+        failed = sorted(self.failed_rows)
+        for matrix in matrices.values():
+            matrix[failed] = np.nan
+        return _assemble(self, matrices, cached, computed)
+
+    def _reporter(self, column: str) -> Reporter:
+        def report(row: int, problem: str) -> None:
+            self.failed_rows.add(row)
+            self.problems.append(EncodingProblem(self.ids[row], column, problem))
+            self.dataset.record_problem(self.ids[row], column, problem)
+
+        return report
+
+
+def _assemble(
+    run: _Run, matrices: dict[str, np.ndarray], cached: dict[str, int], computed: dict[str, int]
+) -> EncodedDataset:
+    columns = tuple(matrices)
+    column_presence = np.zeros((len(run.ids), len(columns)), dtype=bool)
+    for j, column in enumerate(columns):
+        column_presence[:, j] = ~np.isnan(matrices[column]).any(axis=1)
+    embeddings: dict[str, np.ndarray] = {}
+    presence = np.zeros((len(run.ids), len(run.work)), dtype=bool)
+    for m, (modality, works) in enumerate(run.work.items()):
+        index = [columns.index(w.column) for w in works]
+        present = column_presence[:, index]
+        if len(works) == 1:
+            embeddings[modality] = matrices[works[0].column]
+        else:
+            stacked = np.stack([matrices[w.column] for w in works])
+            with np.errstate(invalid="ignore"):  # items with no column present stay NaN
+                counts = present.sum(axis=1, dtype=np.float32)[:, None]
+                embeddings[modality] = np.nansum(stacked, axis=0) / counts
+            embeddings[modality][~present.any(axis=1)] = np.nan
+        presence[:, m] = present.any(axis=1)
+    return EncodedDataset(
+        ids=run.ids,
+        modalities=tuple(run.work),
+        columns=columns,
+        embeddings=embeddings,
+        column_embeddings=matrices,
+        presence=presence,
+        column_presence=column_presence,
+        encoders={m: run.encoders[m] for m in run.work},
+        problems=list(run.problems),
+        cached=cached,
+        computed=computed,
+    )
+
+
+def _resolve_encoders(
+    columns: Mapping[str, tuple[str, ...]], given: Mapping[str, EncoderArg]
+) -> dict[str, Encoder]:
+    unknown = sorted(set(given) - set(MODALITIES))
+    if unknown:
+        raise ValueError(f"encoders are given per modality {MODALITIES}, not for {unknown}")
+    encoders: dict[str, Encoder] = {}
+    for modality in columns:
+        arg = given.get(modality)
+        if isinstance(arg, Encoder):
+            if arg.modality != modality:
+                raise ValueError(f"the {modality} encoder given is a {arg.modality} encoder: {arg}")
+            encoders[modality] = arg
+        else:  # the registry's encoders load their model on first use, not here
+            encoders[modality] = create_encoder(cast(Modality, modality), arg)
+    return encoders
+
+
+def _open_cache(cache: CacheArg) -> EmbeddingCache | None:
+    if isinstance(cache, EmbeddingCache):
+        return cache
+    if cache is False:
+        return None
+    return EmbeddingCache(None if cache is True else cache)

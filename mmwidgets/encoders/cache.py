@@ -1,0 +1,271 @@
+"""The embedding cache: fp16 rows on disk, filed by media content and encoder, shared by processes.
+
+Layout of a cache folder::
+
+    index.sqlite        (encoder key, content key) -> (shard, row); one transaction per write
+    shards/<uuid>.npy   immutable fp16 (rows, dim) arrays, read back memory-mapped
+
+A write first makes its shard durable under its final name, then commits the index rows that
+point into it; a reader only follows committed rows. So a writer killed at any moment leaves no
+partial row to serve (only an orphan file, see :meth:`EmbeddingCache.remove_orphans`), and
+writers in several processes at once are serialized by SQLite's write lock.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from mmwidgets.encoders._cache_index import CacheIndex, connect, write_transaction
+from mmwidgets.encoders._cache_keys import content_key, encoder_key
+from mmwidgets.encoders._cache_shards import ShardReader, remove_orphans, write_shard
+
+__all__ = ["CacheStats", "EmbeddingCache", "content_key", "default_cache_dir", "encoder_key"]
+
+
+def default_cache_dir() -> Path:
+    """Where embeddings are cached when no folder is given.
+
+    ``$MMWIDGETS_CACHE/embeddings`` where that variable is set (the same root the sample data's
+    rendered images use), else ``$XDG_CACHE_HOME/mmwidgets/embeddings``, else
+    ``~/.cache/mmwidgets/embeddings``.
+
+    Examples
+    --------
+    >>> from mmwidgets.encoders import default_cache_dir
+    >>> default_cache_dir().name
+    'embeddings'
+    """
+    root = os.environ.get("MMWIDGETS_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "mmwidgets"
+    )
+    return Path(root) / "embeddings"
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """What a cache holds, and what this instance did with it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from mmwidgets.encoders import EmbeddingCache
+    >>> EmbeddingCache(tempfile.mkdtemp()).stats().entries
+    {}
+    """
+
+    directory: Path
+    #: cached rows per encoder key
+    entries: dict[str, int]
+    shards: int
+    disk_bytes: int
+    #: rows found, rows not found and rows written by this instance
+    hits: int
+    misses: int
+    written: int
+
+
+class EmbeddingCache:
+    """Embeddings filed by (encoder key, content key), kept as fp16 and read back memory-mapped.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike, optional
+        The cache folder, created if missing; :func:`default_cache_dir` when None. Every
+        session and process that passes the same folder shares the cache.
+
+    Notes
+    -----
+    ``get_many`` returns float32. Rows whose fp16 form is not finite (failed items, or values
+    beyond ±65504) are never stored. One instance may be used from several threads.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from mmwidgets.encoders import EmbeddingCache, content_key
+    >>> cache = EmbeddingCache(tempfile.mkdtemp())
+    >>> key = content_key("a koala", "text")
+    >>> cache.put_many("text/hashing/1", [key], np.ones((1, 4), np.float32))
+    1
+    >>> rows, hit = cache.get_many("text/hashing/1", [key, content_key("a bus", "text")])
+    >>> hit.tolist(), rows[0].tolist(), bool(np.isnan(rows[1]).all())
+    ([True, False], [1.0, 1.0, 1.0, 1.0], True)
+    """
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
+        self.directory = Path(directory) if directory is not None else default_cache_dir()
+        self._shard_dir = self.directory / "shards"
+        self._shard_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        conn = connect(self.directory / "index.sqlite")
+        try:
+            with write_transaction(conn):
+                self._index = CacheIndex(conn, self.directory)
+        except BaseException:
+            conn.close()
+            raise
+        self._reader = ShardReader(self._shard_dir)
+        self._hits = self._misses = self._written = 0
+
+    def get_many(
+        self, encoder_key: str, content_keys: Sequence[str], dim: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Look up cached embeddings.
+
+        Parameters
+        ----------
+        encoder_key : str
+            ``"modality/name/version"`` of the encoder that made them.
+        content_keys : sequence of str
+            Keys from :func:`content_key`; repeats are fine.
+        dim : int, optional
+            The embedding width, for when nothing is cached yet for this encoder; without it
+            such a lookup returns an ``(n, 0)`` array.
+
+        Returns
+        -------
+        rows : numpy.ndarray
+            float32 ``(n, dim)``; all-NaN rows where the key is not cached.
+        hit : numpy.ndarray
+            bool ``(n,)``, True where the row came from the cache.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mmwidgets.encoders import EmbeddingCache
+        >>> rows, hit = EmbeddingCache(tempfile.mkdtemp()).get_many("text/x/1", ["k"], dim=3)
+        >>> rows.shape, hit.tolist()
+        ((1, 3), [False])
+        """
+        keys = list(content_keys)
+        with self._lock:
+            stored_dim = self._index.dim(encoder_key)
+            width = _check_dim(encoder_key, stored_dim, dim) or 0
+            out = np.full((len(keys), width), np.nan, dtype=np.float32)
+            hit = np.zeros(len(keys), dtype=bool)
+            if stored_dim is not None:
+                for shard, positions, rows in self._index.locate(encoder_key, keys):
+                    data = self._reader.rows(shard.name)
+                    # a shard that is gone or not what the index says is a miss, never garbage
+                    if data is not None and data.shape == (shard.rows, width):
+                        out[positions] = data[rows]
+                        hit[positions] = True
+            self._hits += int(hit.sum())
+            self._misses += len(keys) - int(hit.sum())
+        return out, hit
+
+    def put_many(self, encoder_key: str, content_keys: Sequence[str], embeddings: Any) -> int:
+        """Store embeddings; returns how many rows were new (NaN rows and known keys are skipped).
+
+        Returns once the rows' shard is fsynced and the index rows naming it are committed, so
+        every process sees them.
+
+        Examples
+        --------
+        >>> import tempfile, numpy as np
+        >>> from mmwidgets.encoders import EmbeddingCache
+        >>> cache = EmbeddingCache(tempfile.mkdtemp())
+        >>> cache.put_many("text/x/1", ["a", "b"], np.array([[1.0, 2.0], [np.nan, 0.0]]))
+        1
+        """
+        keys = list(content_keys)
+        rows = np.asarray(embeddings, dtype=np.float32)
+        if rows.ndim != 2 or rows.shape[0] != len(keys) or rows.shape[1] == 0:
+            raise ValueError(
+                f"expected a ({len(keys)}, dim) array for {len(keys)} keys, got {rows.shape}"
+            )
+        with np.errstate(over="ignore"):  # overflowing rows are dropped just below
+            half = rows.astype(np.float16)
+        finite = np.isfinite(half).all(axis=1)
+        first: dict[str, int] = {}  # a key given twice is stored once
+        for i in np.flatnonzero(finite):
+            first.setdefault(keys[i], int(i))
+        with self._lock:
+            _check_dim(encoder_key, self._index.dim(encoder_key), rows.shape[1])
+            known = self._index.known(encoder_key, list(first))
+            new = [key for key in first if key not in known]
+            if not new:
+                return 0
+            shard = write_shard(self._shard_dir, half[[first[key] for key in new]])
+            try:
+                with write_transaction(self._index.conn):
+                    self._index.add(encoder_key, rows.shape[1], shard, new)
+            except Exception:  # rolled back, so nothing names the shard (an interrupt leaves it)
+                (self._shard_dir / shard).unlink(missing_ok=True)
+                raise
+            self._written += len(new)
+        return len(new)
+
+    def stats(self) -> CacheStats:
+        """Entries per encoder, files, bytes on disk, and this instance's hits/misses/writes.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mmwidgets.encoders import EmbeddingCache
+        >>> EmbeddingCache(tempfile.mkdtemp()).stats().hits
+        0
+        """
+        with self._lock:
+            entries = self._index.entries()
+            shards = len(self._index.shard_names())
+        disk = sum(_size(p) for p in self.directory.rglob("*"))
+        return CacheStats(
+            self.directory, entries, shards, disk, self._hits, self._misses, self._written
+        )
+
+    def remove_orphans(self, min_age_s: float = 3600.0) -> int:
+        """Delete files left by killed writers (older than ``min_age_s``); returns bytes freed.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mmwidgets.encoders import EmbeddingCache
+        >>> EmbeddingCache(tempfile.mkdtemp()).remove_orphans()
+        0
+        """
+        with self._lock:
+            return remove_orphans(self._shard_dir, self._index.shard_names(), min_age_s)[1]
+
+    def close(self) -> None:
+        """Close the index; arrays already returned stay valid (they are copies)."""
+        with self._lock:
+            self._reader.close()
+            self._index.conn.close()
+
+    def __enter__(self) -> EmbeddingCache:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"EmbeddingCache({str(self.directory)!r})"
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size if path.is_file() else 0
+    except FileNotFoundError:  # swept by another process meanwhile
+        return 0
+
+
+def _check_dim(encoder_key: str, stored: int | None, wanted: int | None) -> int | None:
+    if stored is not None and wanted is not None and stored != wanted:
+        raise ValueError(
+            f"{encoder_key!r} is cached with {stored}-d embeddings, not {wanted}-d: an encoder "
+            "whose output changes needs a new version"
+        )
+    return stored if stored is not None else wanted

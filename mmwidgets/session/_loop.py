@@ -1,0 +1,139 @@
+"""One background cycle of the session: train (or not yet), score the pool, rank the queue."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from mmwidgets.active import query
+from mmwidgets.fusion import FusionClassifier
+from mmwidgets.session._state import Generation, QueuedItem
+
+__all__ = ["can_train", "next_generation", "random_queue"]
+
+
+def can_train(labels: Sequence[Any], multi_label: bool) -> bool:
+    """A model is worth training once two classes (or, multi-label, 2 items) are labeled."""
+    if multi_label:
+        return len(labels) >= 2
+    return len(set(labels)) >= 2
+
+
+def random_queue(
+    ids: Sequence[str], candidates: np.ndarray, n: int, seed: int, reason: str
+) -> tuple[QueuedItem, ...]:
+    """Random picks among ``candidates`` (bool mask): before embeddings exist, or as a refill."""
+    pool = np.flatnonzero(candidates)
+    rng = np.random.default_rng(seed)
+    picks = rng.permutation(pool)[:n]
+    return tuple(QueuedItem(id=ids[i], reason=reason) for i in picks)
+
+
+def _describe(
+    model: FusionClassifier,
+    X: Mapping[str, np.ndarray],
+    presence: np.ndarray,
+    proba: np.ndarray,
+    rows: np.ndarray,
+    reasons: list[str],
+    ids: Sequence[str],
+    version: int,
+) -> tuple[QueuedItem, ...]:
+    classes = [str(c) for c in model.classes_]
+    sub = {m: np.asarray(X[m][rows]) for m in model.modalities_}
+    attribution = model.attribution(sub, presence[rows]) if len(rows) else np.zeros((0, 0))
+    items = []
+    for k, (row, reason) in enumerate(zip(rows, reasons, strict=True)):
+        p = proba[row]
+        if model.multi_label:
+            prediction: Any = tuple(c for c, v in zip(classes, p, strict=True) if v >= 0.5)
+            confidence = float(np.mean(np.maximum(p, 1 - p)))
+        else:
+            prediction = classes[int(p.argmax())]
+            confidence = float(p.max())
+        items.append(
+            QueuedItem(
+                id=ids[row],
+                reason=reason,
+                prediction=prediction,
+                confidence=confidence,
+                probabilities={c: float(v) for c, v in zip(classes, p, strict=True)},
+                attribution={
+                    m: float(a) for m, a in zip(model.modalities_, attribution[k], strict=True)
+                },
+                model_version=version,
+            )
+        )
+    return tuple(items)
+
+
+def next_generation(
+    previous: Generation,
+    *,
+    X: Mapping[str, np.ndarray],
+    presence: np.ndarray,
+    fused: np.ndarray,
+    ids: Sequence[str],
+    labeled_rows: np.ndarray,
+    labels: Sequence[Any],
+    excluded: np.ndarray,
+    make_model: Any,
+    strategy: str,
+    class_names: Sequence[str],
+    multi_label: bool,
+    queue_size: int,
+    full_refit: bool,
+    seed: int,
+    should_stop: Callable[[], bool] | None = None,
+) -> Generation:
+    """Train (warm start unless ``full_refit``), score every item, and rank a new queue.
+
+    ``excluded`` marks items that must not be queued (labeled, skipped, broken media).
+    Before a model can be trained the queue comes from the model-free cold start.
+    """
+    start = time.perf_counter()
+    if not can_train(labels, multi_label):
+        picked = query("cold_start", embeddings=fused, labeled=excluded, n=queue_size, seed=seed)
+        queue = tuple(
+            QueuedItem(id=ids[i], reason=r, model_version=previous.version)
+            for i, r in zip(picked.indices, picked.reasons, strict=True)
+        )
+        return Generation(
+            version=previous.version, queue=queue, n_labels=len(labels), trained_at=time.time()
+        )
+    train_X = {m: np.asarray(v[labeled_rows], dtype=np.float32) for m, v in X.items()}
+    if previous.model is None or full_refit:
+        model = make_model().fit(
+            train_X, list(labels), presence[labeled_rows], should_stop=should_stop
+        )
+    else:
+        # train a copy: the current model keeps serving predictions meanwhile
+        model = copy.deepcopy(previous.model).partial_fit(
+            train_X, list(labels), presence[labeled_rows], should_stop=should_stop
+        )
+    proba = model.predict_proba(X, presence)
+    picked = query(
+        strategy,
+        proba=proba,
+        embeddings=fused,
+        labeled=excluded,
+        n=queue_size,
+        class_names=list(class_names),
+        multi_label=multi_label,
+        seed=seed,
+    )
+    version = previous.version + 1
+    queue = _describe(model, X, presence, proba, picked.indices, picked.reasons, ids, version)
+    return Generation(
+        version=version,
+        model=model,
+        proba=proba,
+        n_labels=len(labels),
+        trained_at=time.time(),
+        seconds=time.perf_counter() - start,
+        queue=queue,
+    )
