@@ -228,6 +228,37 @@ class Session:
         )
         self._mark_done(iid, "label", label=label)
 
+    def label_many(self, labels: Mapping[str, str | Sequence[str]]) -> None:
+        """Store labels for several items in one transaction (all or nothing), e.g. a Gallery's.
+
+        Raises
+        ------
+        UnknownItemError, UnknownLabelError
+            Before anything is written.
+
+        Examples
+        --------
+        >>> session.label_many({"animals/koala": "animals", "food/apple": "food"})  # doctest: +SKIP
+        """
+        pairs = [(self._check_item(item_id), label) for item_id, label in labels.items()]
+        if not pairs:
+            return
+        self.store.set_batch(
+            pairs,
+            annotator=self.annotator,
+            model_version=self._generation.version,
+            reason="batch labeled in a gallery",
+        )
+        with self._lock:
+            self._done.update(iid for iid, _ in pairs)
+        self.events.emit(
+            "labeled",
+            action="label_many",
+            ids=[iid for iid, _ in pairs],
+            n_labeled=len(self.store),
+        )
+        self._request_update()
+
     def skip(self, item_id: str | int) -> None:
         """Skip an item for now: it leaves the queue and is recorded as skipped.
 

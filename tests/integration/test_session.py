@@ -235,3 +235,14 @@ def test_simulate_returns_learning_curves(subset, tmp_path):
     final = curves[curves["n_labels"] == 40]["accuracy"].mean()
     assert final > 0.4  # four balanced classes: chance is 0.25
     assert np.isfinite(curves["macro_f1"]).all()
+
+
+def test_label_many_is_one_batch(subset, tmp_path):
+    truth = _truth(subset)
+    with _session(subset, tmp_path, background=False) as s:
+        items = [q.id for q in s.queue(6)]
+        s.label_many({i: truth[i] for i in items})
+        assert sorted(s.store.labeled_ids()) == sorted(items)
+        with pytest.raises(mm.UnknownLabelError):
+            s.label_many({items[0]: "food", s.queue(1)[0].id: "nonsense"})
+        assert len(s.store.history()) == 6  # the bad batch wrote nothing
