@@ -20,7 +20,10 @@ __version__ = "0.1.0"
 __all__ = [
     "Dataset",
     "FusionClassifier",
+    "Gallery",
+    "ItemView",
     "LabelStore",
+    "Labeler",
     "MMWidgetsError",
     "MediaError",
     "SchemaError",
@@ -36,6 +39,9 @@ _LAZY = {
     "Dataset": "mmwidgets.data.dataset",
     "LabelStore": "mmwidgets.data.store",
     "FusionClassifier": "mmwidgets.fusion",
+    "Gallery": "mmwidgets.widgets",
+    "ItemView": "mmwidgets.widgets",
+    "Labeler": "mmwidgets.widgets",
     "MMWidgetsError": "mmwidgets.data._errors",
     "MediaError": "mmwidgets.data._errors",
     "Session": "mmwidgets.session",
@@ -58,6 +64,7 @@ if TYPE_CHECKING:
     from mmwidgets.datasets import load_sample
     from mmwidgets.fusion import FusionClassifier
     from mmwidgets.session import Session
+    from mmwidgets.widgets import Gallery, ItemView, Labeler
 
 
 def __getattr__(name: str) -> Any:

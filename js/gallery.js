@@ -1,0 +1,169 @@
+// The Gallery front end (mmwidgets/widgets/gallery.py): a page of queued items, each tile
+// pre-filled with the model's suggestion; select tiles, assign labels, save them as one batch.
+import { h, replace } from "./lib/dom.js";
+import { bindKeys, keyCaption, labelIndex } from "./lib/keys.js";
+import { statusText } from "./lib/panels.js";
+import { LABEL_MANY, PAGE } from "./lib/protocol.js";
+import { prepareEntry, releaseEntry } from "./lib/media.js";
+import { createRpc } from "./lib/rpc.js";
+import { injectStyle } from "./lib/style.js";
+import { createTile } from "./lib/tile.js";
+
+function render({ model, el }) {
+  const rpc = createRpc(model);
+  const labels = model.get("labels");
+  const shortcuts = model.get("shortcuts");
+  const multi = model.get("multi_label");
+  injectStyle(el);
+
+  const error = h("div", { class: "mmw-error", role: "alert", hidden: true });
+  const info = h("span", { class: "mmw-muted" });
+  const grid = h("div", { class: "mmw-grid" }, h("div", { class: "mmw-empty", text: "loading…" }));
+  const button = (cls, text, key, onclick) =>
+    h("button", { class: cls, type: "button", tabindex: "-1", onclick: () => (onclick(), root.focus({ preventScroll: true })) }, key ? h("kbd", { text: keyCaption(key) }) : null, text);
+  const save = button("mmw-save", "save", "Enter", () => saveAll());
+  const root = h("div", { class: "mmw mmw-gallery" },
+    error,
+    h("div", { class: "mmw-actions" },
+      button("mmw-accept", "accept suggestions", "s", () => acceptSuggestions()),
+      save,
+      button("mmw-select-all", "select all", null, () => selectRange(0, tiles.length - 1)),
+      button("mmw-refresh", "new page", null, () => load()),
+      info, h("span", { class: "mmw-hint" })),
+    h("div", { class: "mmw-labels" }, labels.map((label, i) => button("mmw-label", label, shortcuts[i], () => assign(label)))),
+    grid,
+  );
+  root.querySelectorAll(".mmw-label").forEach((b, i) => (b.dataset.label = labels[i]));
+  el.append(root);
+
+  let tiles = [];
+  let cursor = 0;
+  let anchor = 0;
+  let asked = 0;
+
+  function load() {
+    const mine = ++asked;
+    return rpc
+      .request(PAGE, { n: model.get("n") })
+      .then(({ result, buffers }) => Promise.all(result.items.map((p) => prepareEntry(p, buffers, { audio: "lazy" }).ready)))
+      .then((entries) => {
+        if (mine !== asked) return entries.forEach(releaseEntry);
+        tiles.forEach((tile) => tile.dispose());
+        tiles = entries.map((entry, i) => createTile(entry, { multi, onClick: (event) => click(i, event), onPlay: pauseAll }));
+        cursor = anchor = 0;
+        replace(grid, tiles.length ? tiles.map((t) => t.el) : h("div", { class: "mmw-empty", text: "Nothing left to label." }));
+        paint();
+        root.dataset.page = String(mine);
+      })
+      .catch(showError);
+  }
+
+  function click(i, event) {
+    if (event.shiftKey) selectRange(anchor, i, event.ctrlKey || event.metaKey);
+    else if (event.ctrlKey || event.metaKey) tiles[i].selected = !tiles[i].selected;
+    else selectRange(i, i);
+    cursor = i;
+    if (!event.shiftKey) anchor = i;
+    paint();
+    root.focus({ preventScroll: true });
+  }
+  function selectRange(a, b, keep = false) {
+    const [lo, hi] = a < b ? [a, b] : [b, a];
+    tiles.forEach((tile, i) => (tile.selected = (keep && tile.selected) || (i >= lo && i <= hi)));
+    paint();
+  }
+  const chosen = () => {
+    const picked = tiles.filter((t) => t.selected);
+    return picked.length ? picked : tiles.slice(cursor, cursor + 1);
+  };
+
+  function assign(label) {
+    const targets = chosen();
+    if (!multi) targets.forEach((t) => (t.assigned = label));
+    else {
+      const all = targets.every((t) => (t.assigned ?? []).includes(label));
+      targets.forEach((t) => {
+        const now = new Set(t.assigned ?? []);
+        all ? now.delete(label) : now.add(label);
+        t.assigned = labels.filter((l) => now.has(l));
+      });
+    }
+    paint();
+  }
+  function acceptSuggestions() {
+    tiles.forEach((t) => t.assigned == null && t.suggestion != null && (t.assigned = t.suggestion));
+    paint();
+  }
+  function saveAll() {
+    const batch = Object.fromEntries(tiles.filter((t) => t.assigned != null).map((t) => [t.entry.id, t.assigned]));
+    const n = Object.keys(batch).length;
+    if (!n) return showError(new Error("nothing to save: assign labels first (or accept the suggestions)"));
+    save.disabled = true;
+    rpc
+      .request(LABEL_MANY, { labels: batch })
+      .then(() => {
+        root.dispatchEvent(new CustomEvent("mmw-saved", { bubbles: true, detail: { n } }));
+        error.hidden = true;
+        return load();
+      })
+      .catch(showError)
+      .finally(() => (save.disabled = false));
+  }
+  function pauseAll(except) {
+    tiles.forEach((t) => t !== except && t.pause());
+  }
+
+  function move(delta, extend) {
+    if (!tiles.length) return;
+    cursor = Math.min(tiles.length - 1, Math.max(0, cursor + delta));
+    if (!extend) anchor = cursor;
+    selectRange(anchor, cursor); // like a file manager: arrows select, shift+arrows extend
+    tiles[cursor].el.scrollIntoView({ block: "nearest" });
+  }
+  const perRow = () => {
+    const top = tiles[0]?.el.offsetTop;
+    const n = tiles.filter((t) => t.el.offsetTop === top).length;
+    return Math.max(1, n);
+  };
+
+  function paint() {
+    tiles.forEach((tile, i) => tile.paint(i === cursor));
+    const assigned = tiles.filter((t) => t.assigned != null).length;
+    save.lastChild.textContent = `save ${assigned}`;
+    info.textContent = `${tiles.filter((t) => t.selected).length} selected · ${statusText(model.get("status"))}`;
+  }
+  function showError(err) {
+    error.textContent = err?.message ?? String(err);
+    error.hidden = false;
+  }
+
+  const unbindKeys = bindKeys(root, (key, event) => {
+    if (event.repeat && !key.startsWith("Arrow")) return true; // a held key acts once
+    const i = labelIndex(shortcuts, key);
+    if (i >= 0) return assign(labels[i]), true;
+    switch (key) {
+      case "ArrowLeft": return move(-1, event.shiftKey), true;
+      case "ArrowRight": return move(+1, event.shiftKey), true;
+      case "ArrowUp": return move(-perRow(), event.shiftKey), true;
+      case "ArrowDown": return move(+perRow(), event.shiftKey), true;
+      case "Space": return tiles[cursor] && ((tiles[cursor].selected = !tiles[cursor].selected), paint()), true;
+      case "Backspace": case "Delete": return chosen().forEach((t) => (t.assigned = null)), paint(), true;
+      case "s": return acceptSuggestions(), true;
+      case "Enter": return saveAll(), true;
+      default: return false;
+    }
+  });
+  const onStatus = () => paint();
+  model.on("change:status", onStatus);
+  load();
+
+  return () => {
+    unbindKeys();
+    model.off("change:status", onStatus);
+    rpc.dispose();
+    tiles.forEach((tile) => tile.dispose());
+    root.remove();
+  };
+}
+
+export default { render };
