@@ -1,7 +1,9 @@
 """Encoder throughput and the embedding cache, measured side by side on the sample data.
 
-Prints figures and asserts nothing. On this 2-core machine the default --n 200 takes about two
-minutes. Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/encoders.py [--n 200]
+Prints figures and asserts nothing. On this 2-core machine the default --n 120 takes about two
+minutes (more when other work shares the cores: the load average is printed). Every figure is
+the best of ROUNDS turns taken in alternation, so a busy spell slows all contenders alike.
+Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/encoders.py [--n 120]
 
 (a) mmwidgets pipeline (encoder.encode on paths / texts, decoding included) vs the bare model
     forward on the same preprocessed tensors, and the pipeline on already-decoded media;
@@ -34,11 +36,6 @@ from mmwidgets.encoders.audio import SAMPLE_RATE, load_audio_16k
 
 #: turns of each measurement; the best of them is reported
 ROUNDS = 3
-
-
-def timed(fn: Callable[[], Any], repeats: int = 1) -> float:
-    """Best wall time of ``repeats`` runs (the least disturbed by the rest of the machine)."""
-    return race({"only": fn}, repeats)["only"]
 
 
 def race(contenders: dict[str, Callable[[], Any]], repeats: int = ROUNDS) -> dict[str, float]:
@@ -107,31 +104,41 @@ def audio_rows(paths: list[str]) -> list[str]:
 
 
 def cache_rows(dataset: Dataset, folder: Path) -> list[str]:
-    def run(encoders: dict[str, Any], cache: str) -> Any:
-        return encode_dataset(dataset, encoders, cache=folder / cache, progress=False)
+    rounds = iter(range(10 * ROUNDS))
 
-    encoders = {m: create_encoder(m) for m in dataset.modalities}
-    cold_with_load = timed(lambda: run(encoders, "a"))  # the first use loads the models
-    cold = timed(lambda: run(encoders, "b"))
-    fresh = {m: create_encoder(m) for m in dataset.modalities}  # their models are not loaded
-    results: list[Any] = []
-    warm_runs = [timed(lambda: results.append(run(fresh, "b"))) for _ in range(ROUNDS)]
-    loaded = [m for m, e in fresh.items() if getattr(e, "_model", None) is not None]
-    stats = EmbeddingCache(folder / "b").stats()
-    cells, warm = sum(results[-1].cached.values()), min(warm_runs)
+    def cold(loaded: dict[str, Any] | None) -> Any:
+        encoders = loaded or {m: create_encoder(m) for m in dataset.modalities}  # lazy models
+        return encode_dataset(
+            dataset, encoders, cache=folder / f"cold{next(rounds)}", progress=False
+        )
+
+    loaded = {m: create_encoder(m) for m in dataset.modalities}
+    cold(loaded)  # loads the models, and fills the cache the warm passes read
+    warm_encoders: list[dict[str, Any]] = []
+
+    def warm() -> Any:
+        warm_encoders.append({m: create_encoder(m) for m in dataset.modalities})
+        return encode_dataset(dataset, warm_encoders[-1], cache=folder / "cold0", progress=False)
+
+    # warm passes create their encoders inside the timing, as a new session would
+    t = race({"cold+load": lambda: cold(None), "cold": lambda: cold(loaded), "warm": warm})
+    result = warm()
+    models = [m for e in warm_encoders for m, x in e.items() if getattr(x, "_model", None)]
+    stats = EmbeddingCache(folder / "cold0").stats()
     return [
-        f"encode_dataset n={len(dataset)} items, {cells} cells: cold {cold:.2f} s (models"
-        f" already loaded; {cold_with_load:.2f} s loading them) | warm {1000 * warm:.0f} ms"
-        f" (first warm run {1000 * warm_runs[0]:.0f} ms)",
-        f"{'':5s} warm / cold speed-up = {cold / warm:.0f}x ({cold_with_load / warm:.0f}x"
-        f" counting model loading); models the warm passes loaded: {loaded or 'none'};"
+        f"encode_dataset n={len(dataset)} items, {sum(result.cached.values())} cells:"
+        f" cold {t['cold']:.2f} s with models loaded ({t['cold+load']:.2f} s loading them)"
+        f" | warm {1000 * t['warm']:.0f} ms (encoders created inside)",
+        f"{'':5s} warm / cold speed-up = {t['cold'] / t['warm']:.0f}x"
+        f" ({t['cold+load'] / t['warm']:.0f}x counting model loading); models loaded by"
+        f" {len(warm_encoders)} warm passes: {models or 'none'};"
         f" cache {stats.disk_bytes / 1e6:.1f} MB in {stats.shards} shards",
     ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=200, help="sample items to use (max ~950)")
+    parser.add_argument("--n", type=int, default=120, help="sample items to use (max ~950)")
     args = parser.parse_args()
     sample = load_sample().sample(frac=1.0, random_state=0).head(args.n)
     texts = sample["text"].dropna().tolist()
