@@ -12,8 +12,9 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mmwidgets._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -67,14 +68,4 @@ if TYPE_CHECKING:
     from mmwidgets.widgets import Gallery, ItemView, Labeler
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mmwidgets' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports("mmwidgets", _LAZY, globals())

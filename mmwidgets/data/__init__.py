@@ -6,8 +6,9 @@ an error class from here does not pull in pandas.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mmwidgets._lazy import lazy_exports
 
 __all__ = [
     "AudioClip",
@@ -65,14 +66,4 @@ if TYPE_CHECKING:
     from mmwidgets.data.store import Event, LabelStore
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mmwidgets.data' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports("mmwidgets.data", _LAZY, globals())

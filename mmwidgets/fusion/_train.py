@@ -65,44 +65,6 @@ def train(
 ) -> list[float]:
     """Train ``net`` in place with AdamW; returns the mean loss of each epoch."""
     import torch
-
-    # nn.Dropout draws from torch's global generator: fork it so equal seeds give equal models
-    # without disturbing anyone else's random stream
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return _loop(
-            net,
-            xs,
-            present,
-            targets,
-            epochs,
-            batch_size,
-            lr,
-            weight_decay,
-            modality_dropout,
-            weights,
-            multi_label,
-            torch.Generator().manual_seed(seed),
-            should_stop,
-        )
-
-
-def _loop(
-    net: FusionNet,
-    xs: list[np.ndarray],
-    present: np.ndarray,
-    targets: np.ndarray,
-    epochs: int,
-    batch_size: int,
-    lr: float,
-    weight_decay: float,
-    modality_dropout: float,
-    weights: np.ndarray | None,
-    multi_label: bool,
-    gen: torch.Generator,
-    should_stop: Callable[[], bool] | None,
-) -> list[float]:
-    import torch
     from torch.nn import functional as F  # noqa: N812
 
     tx = [torch.from_numpy(x) for x in xs]
@@ -113,24 +75,29 @@ def _loop(
     n = len(targets)
     losses: list[float] = []
     net.train()
-    for _ in range(epochs):
-        if should_stop is not None and should_stop():
-            net.eval()
-            raise TrainingCancelledError("training was cancelled")
-        order = torch.randperm(n, generator=gen)
-        total = 0.0
-        for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size]
-            mask = drop_modalities(tp[idx], modality_dropout, gen)
-            logits = net([x[idx] for x in tx], mask)
-            if multi_label:
-                loss = F.binary_cross_entropy_with_logits(logits, ty[idx], pos_weight=tw)
-            else:
-                loss = F.cross_entropy(logits, ty[idx], weight=tw)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()  # type: ignore[no-untyped-call]
-            opt.step()
-            total += loss.item() * len(idx)
-        losses.append(total / n)
+    # nn.Dropout draws from torch's global generator: fork it so equal seeds give equal models
+    # without disturbing anyone else's random stream
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        gen = torch.Generator().manual_seed(seed)
+        for _ in range(epochs):
+            if should_stop is not None and should_stop():
+                net.eval()
+                raise TrainingCancelledError("training was cancelled")
+            order = torch.randperm(n, generator=gen)
+            total = 0.0
+            for start in range(0, n, batch_size):
+                idx = order[start : start + batch_size]
+                mask = drop_modalities(tp[idx], modality_dropout, gen)
+                logits = net([x[idx] for x in tx], mask)
+                if multi_label:
+                    loss = F.binary_cross_entropy_with_logits(logits, ty[idx], pos_weight=tw)
+                else:
+                    loss = F.cross_entropy(logits, ty[idx], weight=tw)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()  # type: ignore[no-untyped-call]
+                opt.step()
+                total += loss.item() * len(idx)
+            losses.append(total / n)
     net.eval()
     return losses
