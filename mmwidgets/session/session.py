@@ -128,6 +128,8 @@ class Session:
         self._lock = threading.RLock()
         self._generation = Generation()
         self._handed: dict[str, QueuedItem] = {}  # what the person was shown, for the log
+        # undone items stay at the front across reranks until labeled or skipped again
+        self._pinned: dict[str, QueuedItem] = {}
         self._done: set[str] = set()
         self._error: str | None = None
         self._training = False
@@ -189,7 +191,10 @@ class Session:
         ['animals/koala', 'food/apple', 'vehicles/bus']
         """
         with self._lock:
-            ranked = [q for q in self._generation.queue if q.id not in self._done]
+            pinned = [q for iid, q in reversed(self._pinned.items()) if iid not in self._done]
+            ranked = pinned + [
+                q for q in self._generation.queue if q.id not in self._done | self._pinned.keys()
+            ]
             if len(ranked) < n:
                 taken = {q.id for q in ranked} | self._done
                 mask = self._candidates(extra=taken)
@@ -251,6 +256,8 @@ class Session:
         )
         with self._lock:
             self._done.update(iid for iid, _ in pairs)
+            for iid, _ in pairs:
+                self._pinned.pop(iid, None)
         self.events.emit(
             "labeled",
             action="label_many",
@@ -285,10 +292,9 @@ class Session:
         iid = str(undone.item_id)
         with self._lock:
             self._refresh_done()
-            gen = self._generation
             back = self._handed.get(iid) or QueuedItem(id=iid, reason="undone: label it again")
-            rest = tuple(q for q in gen.queue if q.id != iid)
-            self._generation = _replace_queue(gen, (back, *rest))
+            self._pinned.pop(iid, None)
+            self._pinned[iid] = back  # the latest undo comes first
         self.events.emit("labeled", action="undo", id=iid, n_labeled=len(self.store))
         self.events.emit("queue_changed", version=self._generation.version)
         self._request_update()
@@ -297,6 +303,7 @@ class Session:
     def _mark_done(self, iid: str, action: str, **data: Any) -> None:
         with self._lock:
             self._done.add(iid)
+            self._pinned.pop(iid, None)
         self.events.emit("labeled", action=action, id=iid, n_labeled=len(self.store), **data)
         self._request_update()
 
@@ -603,12 +610,6 @@ class Session:
             f"model v{self._generation.version}, fusion={self.fusion!r}, "
             f"strategy={self.strategy!r})"
         )
-
-
-def _replace_queue(gen: Generation, queue: tuple[QueuedItem, ...]) -> Generation:
-    import dataclasses
-
-    return dataclasses.replace(gen, queue=queue)
 
 
 def _as_dataset(

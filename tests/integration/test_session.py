@@ -133,6 +133,9 @@ def test_skip_and_undo(subset, tmp_path):
         undone = s.undo()
         assert undone.item_id == a.id
         assert s.next().id == a.id  # back at the front, to be labeled again
+        assert [q.id for q in s.queue(2)] == [a.id, b.id]  # latest undo first
+        s.refresh()  # a rerank does not push undone items back
+        assert [q.id for q in s.queue(2)] == [a.id, b.id]
         assert len(s.store) == 0
         assert s.undo() is None
 
