@@ -93,6 +93,11 @@ def retry_locked(action: str, conn: sqlite3.Connection) -> None:
         except sqlite3.OperationalError as error:
             if not is_lock_error(error) or time.monotonic() > deadline:
                 raise
+            # An extended busy code (WAL recovery after a killed writer, a stale snapshot) can
+            # fail BEGIN yet leave its transaction open; retrying inside it would then fail with
+            # "cannot start a transaction within a transaction".
+            if action.startswith("BEGIN") and conn.in_transaction:
+                conn.execute("ROLLBACK")
         time.sleep(pause)
         pause = min(pause * 2, 0.5)
 

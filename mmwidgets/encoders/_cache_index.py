@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from mmwidgets.data._store_schema import retry_locked
 
 __all__ = ["CacheIndex", "Shard", "connect", "write_transaction"]
 
@@ -24,7 +25,6 @@ SCHEMA_VERSION = 1
 _CHUNK = 900
 # SQLite's own wait for another writer's lock, then our retries for the busy codes it won't wait on
 _BUSY_TIMEOUT_S = 30.0
-_RETRY_DEADLINE_S = 120.0
 
 _DDL = (
     """CREATE TABLE IF NOT EXISTS encoders (
@@ -75,22 +75,8 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
 
 
 def _retry(conn: sqlite3.Connection, statement: str) -> None:
-    deadline, pause = time.monotonic() + _RETRY_DEADLINE_S, 0.005
-    while True:
-        try:
-            conn.execute(statement)
-            return
-        except sqlite3.OperationalError as error:
-            text = str(error).lower()
-            if not ("locked" in text or "busy" in text) or time.monotonic() > deadline:
-                raise
-            # An extended busy code (WAL recovery after a killed writer, a stale snapshot) can
-            # fail BEGIN yet leave its transaction open; retrying inside it would then fail with
-            # "cannot start a transaction within a transaction".
-            if statement.startswith("BEGIN") and conn.in_transaction:
-                conn.execute("ROLLBACK")
-        time.sleep(pause)
-        pause = min(pause * 2, 0.5)
+    # the label store's lock-retry loop (with its rollback of a half-open BEGIN) serves both
+    retry_locked(statement, conn)
 
 
 @dataclass(frozen=True)
