@@ -64,9 +64,11 @@ class JupyterServer:
 
     Examples
     --------
-    >>> server.url  # doctest: +SKIP
-    'http://127.0.0.1:40123'
-    >>> (server.root_dir / "labels.sqlite").exists()  # doctest: +SKIP
+    ::
+
+        server.url
+        # -> 'http://127.0.0.1:40123'
+        (server.root_dir / "labels.sqlite").exists()
     """
 
     url: str

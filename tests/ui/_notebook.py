@@ -136,7 +136,9 @@ def wait_until(
 
     Examples
     --------
-    >>> wait_until(lambda: log.exists(), what="the log file", page=page)  # doctest: +SKIP
+    ::
+
+        wait_until(lambda: log.exists(), what="the log file", page=page)
     """
     deadline = time.monotonic() + timeout
     while True:
@@ -157,12 +159,14 @@ class Notebook:
 
     Examples
     --------
-    >>> nb = open_notebook(page, server, ["x = 1 + 1", "print(x)"])  # doctest: +SKIP
-    >>> nb.run_all()  # doctest: +SKIP
-    >>> nb.cell_output(1).inner_text()  # doctest: +SKIP
-    '2'
-    >>> nb.execute("print(x * 10)")  # doctest: +SKIP
-    '20\\n'
+    ::
+
+        nb = open_notebook(page, server, ["x = 1 + 1", "print(x)"])
+        nb.run_all()
+        nb.cell_output(1).inner_text()
+        # -> '2'
+        nb.execute("print(x * 10)")
+        # -> '20\\n'
     """
 
     page: Page
@@ -376,8 +380,10 @@ def open_notebook(
 
     Examples
     --------
-    >>> nb = open_notebook(page, server, ["import mmwidgets"], name="store.ipynb")  # doctest: +SKIP
-    >>> nb.run_all()  # doctest: +SKIP
+    ::
+
+        nb = open_notebook(page, server, ["import mmwidgets"], name="store.ipynb")
+        nb.run_all()
     """
     if fresh_kernels:
         server.shutdown_kernels()
