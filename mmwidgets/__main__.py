@@ -44,7 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Examples
     --------
-    >>> main(["simulate", "--help"])  # doctest: +SKIP
+    >>> try:
+    ...     main(["simulate", "--budget", "oops"])
+    ... except SystemExit as exit:
+    ...     print("exit code", exit.code)
+    exit code 2
     """
     args = _parser().parse_args(argv)
     from mmwidgets.session.cli import run_simulate

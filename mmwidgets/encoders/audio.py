@@ -131,9 +131,10 @@ class ResemblyzerEncoder(Encoder):
 
     Examples
     --------
-    >>> from mmwidgets.encoders import create_encoder
-    >>> create_encoder("audio", "resemblyzer").dim  # doctest: +SKIP
-    256
+    Needs the optional ``voice`` extra (``pip install 'mmwidgets[voice]'``)::
+
+        from mmwidgets.encoders import create_encoder
+        create_encoder("audio", "resemblyzer").dim  # 256
     """
 
     modality = "audio"

@@ -26,10 +26,11 @@ def run_simulate(
 
     Examples
     --------
-    >>> run_simulate(budget=20, step=10, seeds=1, strategies=["random"],
-    ...              fusions=["weighted"], encoders={}, cache_dir=None,
-    ...              plot=None)  # doctest: +SKIP
-    0
+    The command line is the usual way in (``tests/integration/test_cli.py`` runs it)::
+
+        run_simulate(budget=20, step=10, seeds=1, strategies=["random"],
+                     fusions=["weighted"], encoders={"text": "hashing"}, cache_dir=None,
+                     plot=None)  # prints the curves; returns 0
     """
     import pandas as pd
 

@@ -77,11 +77,14 @@ class Session:
     --------
     >>> import mmwidgets as mm
     >>> df = mm.load_sample().head(60)
-    >>> s = mm.Session(df, labels=sorted(df.category.unique()), text="text",
+    >>> s = mm.Session(df, labels=sorted(df.category.unique()), id="id", text="text",
     ...                store=tmp_path / "labels.sqlite", background=False, progress=False,
-    ...                encoders={"text": "hashing"})  # doctest: +SKIP
-    >>> item = s.next()  # doctest: +SKIP
-    >>> s.label(item.id, df.set_index("id").category[item.id])  # doctest: +SKIP
+    ...                encoders={"text": "hashing"})
+    >>> item = s.next()
+    >>> s.label(item.id, df.set_index("id").category[item.id])
+    >>> len(s.store)
+    1
+    >>> s.close()
     """
 
     def __init__(
@@ -173,8 +176,9 @@ class Session:
 
         Examples
         --------
-        >>> session.next().reason  # doctest: +SKIP
-        'cluster 3 has no label yet'
+        >>> item = session.next()
+        >>> item.prediction in session.labels, bool(item.reason)
+        (True, True)
         """
         items = self.queue(1)
         return items[0] if items else None
@@ -187,8 +191,8 @@ class Session:
 
         Examples
         --------
-        >>> [item.id for item in session.queue(3)]  # doctest: +SKIP
-        ['animals/koala', 'food/apple', 'vehicles/bus']
+        >>> len(session.queue(3))
+        3
         """
         with self._lock:
             pinned = [q for iid, q in reversed(self._pinned.items()) if iid not in self._done]
@@ -220,7 +224,10 @@ class Session:
 
         Examples
         --------
-        >>> session.label("animals/koala", "animals")  # doctest: +SKIP
+        >>> item = session.next()
+        >>> session.label(item.id, "animals")
+        >>> session.store.get(item.id)
+        'animals'
         """
         iid = self._check_item(item_id)
         shown = self._handed.get(iid)
@@ -243,7 +250,10 @@ class Session:
 
         Examples
         --------
-        >>> session.label_many({"animals/koala": "animals", "food/apple": "food"})  # doctest: +SKIP
+        >>> first, second = session.queue(2)
+        >>> session.label_many({first.id: "animals", second.id: "food"})
+        >>> session.store.get(second.id)
+        'food'
         """
         pairs = [(self._check_item(item_id), label) for item_id, label in labels.items()]
         if not pairs:
@@ -271,7 +281,10 @@ class Session:
 
         Examples
         --------
-        >>> session.skip("animals/koala")  # doctest: +SKIP
+        >>> item = session.next()
+        >>> session.skip(item.id)
+        >>> item.id in session.store.skipped()
+        True
         """
         iid = self._check_item(item_id)
         self.store.skip(iid, annotator=self.annotator)
@@ -284,7 +297,10 @@ class Session:
 
         Examples
         --------
-        >>> session.undo()  # doctest: +SKIP
+        >>> item = session.next()
+        >>> session.label(item.id, "food")
+        >>> session.undo().item_id == item.id, session.next().id == item.id
+        (True, True)
         """
         undone = self.store.undo(annotator=self.annotator)
         if undone is None:
@@ -319,7 +335,11 @@ class Session:
 
         Examples
         --------
-        >>> session.refresh()  # doctest: +SKIP
+        >>> before = session.model_version
+        >>> session.label(session.next().id, "food")
+        >>> session.refresh()
+        >>> session.model_version > before
+        True
         """
         if not self.pool.ready:
             return
@@ -423,7 +443,12 @@ class Session:
 
         Examples
         --------
-        >>> stop = session.subscribe(print, kinds=["model_updated"])  # doctest: +SKIP
+        >>> seen = []
+        >>> stop = session.subscribe(seen.append, kinds=["labeled"])
+        >>> session.skip(session.next().id)
+        >>> [event.data["action"] for event in seen]
+        ['skip']
+        >>> stop()
         """
         return self.events.subscribe(listener, list(kinds) if kinds is not None else None)
 
@@ -445,7 +470,9 @@ class Session:
 
         Examples
         --------
-        >>> session.predictions().idxmax(axis=1).head()  # doctest: +SKIP
+        >>> p = session.predictions()
+        >>> list(p.columns) == list(session.labels), len(p) == len(session.dataset)
+        (True, True)
         """
         import pandas as pd
 
@@ -459,8 +486,9 @@ class Session:
 
         Examples
         --------
-        >>> session.metrics().macro_f1  # doctest: +SKIP
-        0.81
+        >>> m = session.metrics()
+        >>> m.n_labels, 0.0 <= m.macro_f1 <= 1.0
+        (12, True)
         """
         return self.tracking.metrics()
 
@@ -469,7 +497,8 @@ class Session:
 
         Examples
         --------
-        >>> session.learning_curve().tail(1)  # doctest: +SKIP
+        >>> list(session.learning_curve().columns)
+        ['n_labels', 'accuracy', 'macro_f1', 'mean_average_precision', 'time']
         """
         return self.tracking.curve()
 
@@ -478,8 +507,9 @@ class Session:
 
         Examples
         --------
-        >>> session.status()["model_version"]  # doctest: +SKIP
-        3
+        >>> status = session.status()
+        >>> status["n_labeled"], status["encoding"]["ready"], status["error"]
+        (12, True, None)
         """
         done, total = self.pool.progress()
         gen = self._generation
@@ -530,7 +560,9 @@ class Session:
 
         Examples
         --------
-        >>> curves = session.simulate("category", budget=100, seeds=2)  # doctest: +SKIP
+        >>> curves = session.simulate("category", budget=20, seeds=1)
+        >>> sorted(curves["strategy"].unique()), int(curves["n_labels"].max())
+        (['hybrid', 'random'], 20)
         """
         from mmwidgets.session._simulate import simulate_pool
 
@@ -568,7 +600,7 @@ class Session:
 
         Examples
         --------
-        >>> session.wait(timeout=30)  # doctest: +SKIP
+        >>> session.wait(timeout=30)
         True
         """
         deadline = time.monotonic() + timeout
@@ -589,7 +621,8 @@ class Session:
 
         Examples
         --------
-        >>> session.close()  # doctest: +SKIP
+        >>> session.close()
+        >>> session.close()  # a second close is harmless
         """
         self._stop.set()
         self._wake.set()

@@ -40,7 +40,7 @@ def bundle_path(entry: str) -> Path:
 
     Examples
     --------
-    >>> bundle_path("labeler.js").name  # doctest: +SKIP
+    >>> bundle_path("labeler.js").name
     'labeler.js'
     """
     path = STATIC / entry
@@ -85,11 +85,13 @@ class RequestWidget(anywidget.AnyWidget):
 
     Examples
     --------
-    >>> class Echo(RequestWidget):  # doctest: +SKIP
-    ...     _entry = "echo.js"
+    >>> class Echo(RequestWidget):
+    ...     _entry = "item_view.js"  # any built bundle
     ...     def __init__(self):
     ...         super().__init__()
     ...         self._handle("item", lambda args, out: {"echo": args})
+    >>> Echo()._handlers["item"]({"x": 1}, [])
+    {'echo': {'x': 1}}
     """
 
     _entry: ClassVar[str]

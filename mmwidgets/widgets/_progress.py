@@ -21,9 +21,9 @@ def label_progress(session: Session, now: float | None = None) -> dict[str, Any]
 
     Examples
     --------
-    >>> label_progress(session)  # doctest: +SKIP
-    {'labeled': 12, 'skipped': 1, 'total': 149, 'per_class': {'animals': 7, 'food': 5},
-     'per_minute': 9.5}
+    >>> progress = label_progress(session)
+    >>> progress["labeled"], sum(progress["per_class"].values())
+    (12, 12)
     """
     current = session.store.current()
     per_class = dict.fromkeys(session.labels, 0)
@@ -60,8 +60,8 @@ def history_ids(session: Session, limit: int = 1000) -> list[str]:
 
     Examples
     --------
-    >>> history_ids(session)[-3:]  # doctest: +SKIP
-    ['animals/frog-1', 'food/apple', 'vehicles/bus']
+    >>> len(history_ids(session))
+    12
     """
     log = session.store.history()
     undone = set(log["undoes"].dropna().astype(int))

@@ -39,10 +39,8 @@ class Gallery(SessionWidget):
     Examples
     --------
     >>> import mmwidgets as mm
-    >>> session = mm.Session(mm.load_sample(), labels=["animals", "food", "vehicles"],
-    ...                      id="id", text="text", image="image", audio=["speech", "sound"],
-    ...                      store="labels.sqlite")  # doctest: +SKIP
-    >>> mm.Gallery(session, n=24)  # doctest: +SKIP
+    >>> gallery = mm.Gallery(session, n=24)  # a session as in :class:`mmwidgets.Session`
+    >>> gallery.close()
     """
 
     _entry = "gallery.js"

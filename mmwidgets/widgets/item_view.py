@@ -35,11 +35,10 @@ class ItemView(RequestWidget):
     Examples
     --------
     >>> import mmwidgets as mm
-    >>> df = mm.load_sample()  # doctest: +SKIP
-    >>> ds = mm.Dataset(df, id="id", text="text", image="image",
-    ...                 audio=["speech", "sound"])  # doctest: +SKIP
-    >>> view = mm.ItemView(ds, "animals/amphibians/frog-1")  # doctest: +SKIP
-    >>> view.item_id = "food/fruit/apple"  # doctest: +SKIP
+    >>> df = mm.load_sample().head(5)
+    >>> ds = mm.Dataset(df, id="id", text="text", image="image", audio=["speech", "sound"])
+    >>> view = mm.ItemView(ds, df["id"][0])
+    >>> view.item_id = df["id"][1]
     """
 
     _entry = "item_view.js"
