@@ -48,8 +48,8 @@ demo: setup
 	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser notebooks/quickstart.ipynb
 
 lint: setup
-	$(BIN)/ruff check mmwidgets tests benchmarks scripts
-	$(BIN)/ruff format --check mmwidgets tests benchmarks scripts
+	$(BIN)/ruff check mmwidgets tests benchmarks scripts conftest.py
+	$(BIN)/ruff format --check mmwidgets tests benchmarks scripts conftest.py
 	$(BIN)/mypy
 
 test: setup lint
