@@ -46,11 +46,11 @@ class ConsoleWatch:
 
     Examples
     --------
-    >>> watch = ConsoleWatch().attach(page)  # doctest: +SKIP
-    >>> page.evaluate("console.error('boom')")  # doctest: +SKIP
-    >>> watch.check()  # doctest: +SKIP
-    Traceback (most recent call last):
-    BrowserConsoleError: ...
+    ::
+
+        watch = ConsoleWatch().attach(page)
+        page.evaluate("console.error('boom')")
+        watch.check()  # raises BrowserConsoleError naming 'boom'
     """
 
     allow: tuple[str, ...] = ALLOWED_CONSOLE_ERRORS
