@@ -62,6 +62,7 @@ def main() -> None:
             strategies=strategies,
             fusions=[args.fusion],
         )
+        print(curves.groupby(["strategy", "n_labels"])["accuracy"].mean().unstack(0).round(3))
         pool = session.pool
         truth = [str(v) for v in df["category"]]
         singles = {}

@@ -57,7 +57,10 @@ def _one_run(
     rows: list[dict[str, Any]] = []
     labels_of = np.asarray(classes, dtype=object)
     while len(labeled) < budget:
-        n = min(step, budget - len(labeled))
+        # a sparse column (e.g. sound effects on 14 % of items) can run out before the budget
+        n = min(step, budget - len(labeled), int((~excluded).sum()))
+        if n == 0:
+            break
         y = list(labels_of[truth[labeled]])
         if strategy == "random":
             picked = query("random", labeled=excluded, n=n, seed=seed + len(labeled))

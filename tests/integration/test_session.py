@@ -249,3 +249,23 @@ def test_label_many_is_one_batch(subset, tmp_path):
         with pytest.raises(mm.UnknownLabelError):
             s.label_many({items[0]: "food", s.queue(1)[0].id: "nonsense"})
         assert len(s.store.history()) == 6  # the bad batch wrote nothing
+
+
+def test_simulate_stops_when_the_pool_runs_out():
+    from mmwidgets.session._simulate import simulate_pool
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 30)
+    X = {"text": (rng.normal(size=(30, 4)) + y[:, None]).astype(np.float32)}
+    curves = simulate_pool(
+        X,
+        np.ones((30, 1), bool),
+        X["text"],
+        np.array(["a", "b"])[y],
+        ["a", "b"],
+        budget=200,
+        seeds=1,
+        step=10,
+        strategies=["random", "hybrid"],
+    )
+    assert curves["n_labels"].max() == 21  # 70 % of 30 items are labelable; 30 % held out
