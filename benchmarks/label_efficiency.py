@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-import mmwidgets as mm
 from mmwidgets.session import area_under_curve
 from mmwidgets.session._simulate import simulate_pool
+from mmwidgets.session.cli import sample_session
 
 
 def labels_to_reach(curves: pd.DataFrame, strategy: str, target: float) -> float | None:
@@ -38,21 +38,11 @@ def main() -> None:
     parser.add_argument("--fusion", default="weighted")
     parser.add_argument("--cache-dir", default=None)
     args = parser.parse_args()
-    df = mm.load_sample()
-    labels = sorted(df["category"].unique())
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        session = mm.Session(
-            df,
-            labels=labels,
-            id="id",
-            text="text",
-            image="image",
-            audio=["speech", "sound"],
-            store=Path(tmp) / "bench.sqlite",
-            cache_dir=args.cache_dir,
-            background=False,
-        )
+        session = sample_session(Path(tmp) / "bench.sqlite", cache_dir=args.cache_dir)
+        df = session.dataset.frame
+        labels = list(session.labels)
         encoded_s = time.perf_counter() - started
         strategies = args.strategies.split(",")
         curves = session.simulate(

@@ -7,8 +7,40 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["run_simulate"]
+if TYPE_CHECKING:
+    from mmwidgets.session.session import Session
+
+__all__ = ["run_simulate", "sample_session"]
+
+
+def sample_session(
+    store: Path, encoders: Mapping[str, str] | None = None, cache_dir: str | None = None
+) -> Session:
+    """A foreground Session over the whole sample set, category as the label set.
+
+    Shared by the ``simulate`` command and the label-efficiency benchmark::
+
+        session = sample_session(Path(tmp) / "labels.sqlite", {"text": "hashing"})
+    """
+    from mmwidgets.datasets import load_sample
+    from mmwidgets.session.session import Session
+
+    df = load_sample()
+    return Session(
+        df,
+        labels=sorted(df["category"].unique()),
+        id="id",
+        text="text",
+        image="image",
+        audio=["speech", "sound"],
+        store=store,
+        encoders=encoders or None,
+        cache_dir=cache_dir,
+        background=False,
+        progress=True,
+    )
 
 
 def run_simulate(
@@ -34,27 +66,11 @@ def run_simulate(
     """
     import pandas as pd
 
-    from mmwidgets.datasets import load_sample
     from mmwidgets.session._simulate import area_under_curve
-    from mmwidgets.session.session import Session
 
-    df = load_sample()
-    labels = sorted(df["category"].unique())
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        session = Session(
-            df,
-            labels=labels,
-            id="id",
-            text="text",
-            image="image",
-            audio=["speech", "sound"],
-            store=Path(tmp) / "simulate.sqlite",
-            encoders=encoders or None,
-            cache_dir=cache_dir,
-            background=False,
-            progress=True,
-        )
+        session = sample_session(Path(tmp) / "simulate.sqlite", encoders, cache_dir)
         try:
             curves = session.simulate(
                 "category",
