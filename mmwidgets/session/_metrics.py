@@ -59,16 +59,27 @@ def out_of_fold_proba(
     folds: int = 5,
     seed: int = 0,
     should_stop: Callable[[], bool] | None = None,
-) -> tuple[np.ndarray, int]:
-    """Probabilities for every item from a model that never saw it; returns (proba, k used)."""
+    ablate: bool = False,
+) -> tuple[np.ndarray, int, dict[str, np.ndarray]]:
+    """Probabilities for every item from a model that never saw it.
+
+    Returns ``(proba, k, masked)``: ``k`` is the number of folds used; with ``ablate``,
+    ``masked[m]`` holds the same out-of-fold probabilities computed with column ``m`` masked
+    as absent for every item (the ablation behind "accuracy without the image").
+    """
     # stratify multi-label items by their first label: rough, but keeps rare labels spread
     strata = targets if targets.ndim == 1 else targets.argmax(axis=1)
     counts = np.bincount(strata)
     k = max(2, min(folds, int(counts[counts > 0].min())))
     fold = _folds(strata, k, seed)
     proba: np.ndarray | None = None
+    masked: dict[str, np.ndarray] = {}
     y_arr = np.empty(len(y), dtype=object)
     y_arr[:] = list(y)
+    present: dict[str, np.ndarray] = {
+        m: np.logical_not(np.isnan(np.asarray(v, dtype=np.float32)).all(axis=1))
+        for m, v in X.items()
+    }
     for f in range(k):
         train, test = fold != f, fold == f
         if not test.any() or not train.any():
@@ -76,13 +87,18 @@ def out_of_fold_proba(
         model = make_model().fit(
             {m: v[train] for m, v in X.items()}, list(y_arr[train]), should_stop=should_stop
         )
-        p = model.predict_proba({m: v[test] for m, v in X.items()})
+        X_test = {m: v[test] for m, v in X.items()}
+        p = model.predict_proba(X_test)
         if proba is None:
             proba = np.zeros((len(strata), p.shape[1]), dtype=np.float32)
+            masked = {m: np.zeros_like(proba) for m in X} if ablate and len(X) > 1 else {}
         proba[test] = p
+        for m in masked:
+            mask = {n: present[n][test] if n != m else np.zeros(len(p), bool) for n in X}
+            masked[m][test] = model.predict_proba(X_test, mask)
     if proba is None:
         raise ValueError("need at least two labeled items to cross-validate")
-    return proba, k
+    return proba, k, masked
 
 
 def evaluate(

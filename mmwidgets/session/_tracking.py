@@ -10,6 +10,7 @@ import numpy as np
 
 from mmwidgets.fusion._inputs import encode_targets
 from mmwidgets.session._metrics import Metrics, evaluate, out_of_fold_proba
+from mmwidgets.session._review import Evaluation
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,7 +33,7 @@ class Tracking:
         self._session = session
         self.every = max(1, every)
         self._lock = threading.Lock()
-        self._latest: Metrics | None = None
+        self._latest: Evaluation | None = None
         self._curve: list[dict[str, float]] = []
 
     def after_update(self, rows: np.ndarray, labels: list[Any]) -> None:
@@ -45,15 +46,24 @@ class Tracking:
                 return  # too few labels per class to cross-validate yet
             self._session.events.emit("metrics", **self._curve[-1])
 
-    def _evaluate(self, rows: np.ndarray, labels: list[Any]) -> Metrics:
+    def _evaluate(self, rows: np.ndarray, labels: list[Any]) -> Evaluation:
         s = self._session
         classes = np.asarray(s.labels, dtype=object)
         targets = encode_targets(labels, classes, s.multi_label)
         X = {m: np.asarray(v[rows], dtype=np.float32) for m, v in s.pool.X.items()}
-        proba, k = out_of_fold_proba(
-            X, targets, s._make_model, labels, seed=s.seed, should_stop=s._stop.is_set
+        proba, k, masked = out_of_fold_proba(
+            X, targets, s._make_model, labels, seed=s.seed, should_stop=s._stop.is_set, ablate=True
         )
-        metrics = evaluate(proba, targets, tuple(s.labels), k)
+        classes_t = tuple(s.labels)
+        evaluation = Evaluation(
+            metrics=evaluate(proba, targets, classes_t, k),
+            ids=tuple(s._ids[r] for r in rows),
+            labels=tuple(labels),
+            targets=targets,
+            proba=proba,
+            masked={m: evaluate(p, targets, classes_t, k) for m, p in masked.items()},
+        )
+        metrics = evaluation.metrics
         point = {
             "n_labels": float(len(labels)),
             "accuracy": metrics.accuracy,
@@ -62,15 +72,20 @@ class Tracking:
             "time": time.time(),
         }
         with self._lock:
-            self._latest = metrics
+            self._latest = evaluation
             if self._curve and self._curve[-1]["n_labels"] == point["n_labels"]:
                 self._curve[-1] = point  # same labels evaluated again: one point per count
             else:
                 self._curve.append(point)
-        return metrics
+        return evaluation
 
-    def metrics(self) -> Metrics:
-        """Metrics for the labels stored now (computed here if the cache is stale)."""
+    def latest(self) -> Evaluation | None:
+        """The most recent evaluation, however many labels it saw (None before the first)."""
+        with self._lock:
+            return self._latest
+
+    def evaluation(self) -> Evaluation:
+        """The out-of-fold evaluation of the labels stored now (computed here if stale)."""
         s = self._session
         with self._lock:
             latest = self._latest
@@ -82,6 +97,10 @@ class Tracking:
         if len(labels) < 2:
             raise ValueError("label at least two items (two classes) before asking for metrics")
         return self._evaluate(rows, labels)
+
+    def metrics(self) -> Metrics:
+        """Metrics for the labels stored now (computed here if the cache is stale)."""
+        return self.evaluation().metrics
 
     def curve(self) -> pd.DataFrame:
         """The learning curve as a DataFrame (one row per evaluation)."""

@@ -21,6 +21,7 @@ import numpy as np
 from mmwidgets.data import Dataset, LabelStore, UnknownItemError
 from mmwidgets.fusion import FusionClassifier, TrainingCancelledError
 from mmwidgets.session._events import Event, EventHub
+from mmwidgets.session._inspect import InspectMixin
 from mmwidgets.session._loop import next_generation, random_queue
 from mmwidgets.session._pool import Pool
 from mmwidgets.session._state import Generation, QueuedItem
@@ -37,7 +38,7 @@ log = logging.getLogger("mmwidgets.session")
 Columns = str | Sequence[str] | None
 
 
-class Session:
+class Session(InspectMixin):
     """Label a pool of multimodal items while a fused model learns from every label.
 
     Parameters
@@ -134,6 +135,11 @@ class Session:
         # undone items stay at the front across reranks until labeled or skipped again
         self._pinned: dict[str, QueuedItem] = {}
         self._done: set[str] = set()
+        # labeled items sent back for a re-check (suspected errors), shown after the pinned
+        self._recheck: dict[str, QueuedItem] = {}
+        self._projections: dict[str, np.ndarray] = {}
+        #: the latest simulate() result, drawn as a baseline by the Dashboard
+        self.last_simulation: pd.DataFrame | None = None
         self._error: str | None = None
         self._training = False
         self._wake = threading.Event()
@@ -196,9 +202,9 @@ class Session:
         """
         with self._lock:
             pinned = [q for iid, q in reversed(self._pinned.items()) if iid not in self._done]
-            ranked = pinned + [
-                q for q in self._generation.queue if q.id not in self._done | self._pinned.keys()
-            ]
+            pinned += [q for iid, q in self._recheck.items() if iid not in self._pinned]
+            ahead = self._done | self._pinned.keys() | self._recheck.keys()
+            ranked = pinned + [q for q in self._generation.queue if q.id not in ahead]
             if len(ranked) < n:
                 taken = {q.id for q in ranked} | self._done
                 mask = self._candidates(extra=taken)
@@ -268,6 +274,7 @@ class Session:
             self._done.update(iid for iid, _ in pairs)
             for iid, _ in pairs:
                 self._pinned.pop(iid, None)
+                self._recheck.pop(iid, None)
         self.events.emit(
             "labeled",
             action="label_many",
@@ -287,6 +294,12 @@ class Session:
         True
         """
         iid = self._check_item(item_id)
+        with self._lock:
+            rechecked = self._recheck.pop(iid, None)
+        if rechecked is not None:  # a re-check skipped: the stored label stands
+            self.events.emit("labeled", action="keep", id=iid, n_labeled=len(self.store))
+            self.events.emit("queue_changed", version=self._generation.version)
+            return
         self.store.skip(iid, annotator=self.annotator)
         self._mark_done(iid, "skip")
 
@@ -320,6 +333,7 @@ class Session:
         with self._lock:
             self._done.add(iid)
             self._pinned.pop(iid, None)
+            self._recheck.pop(iid, None)
         self.events.emit("labeled", action=action, id=iid, n_labeled=len(self.store), **data)
         self._request_update()
 
@@ -578,7 +592,7 @@ class Session:
         else:
             truth = [oracle(i) for i in self._ids]
         truth = [t if i in self._ok else None for t, i in zip(truth, self._ids, strict=True)]
-        return simulate_pool(
+        self.last_simulation = simulate_pool(
             self.pool.X,
             self.pool.presence,
             self.pool.fused,
@@ -592,6 +606,7 @@ class Session:
             test_fraction=test_fraction,
             progress=progress,
         )
+        return self.last_simulation
 
     def wait(self, version: int | None = None, timeout: float = 60.0) -> bool:
         """Block until the model reaches ``version`` (default: trained on every label so far).
