@@ -36,7 +36,19 @@ def check_embeddings(
 def presence_from(
     X: Embeddings, names: Sequence[str], presence: Any, start: int = 0, stop: int | None = None
 ) -> np.ndarray:
-    """(rows, M) bool mask: given explicitly, or 'row is not all-NaN' per modality."""
+    """(rows, M) bool mask in the order of ``names``: given, or 'row is not all-NaN'.
+
+    ``presence`` is None, a mapping ``{modality: (n,) bool}``, or an ``(n, len(X))`` bool array
+    whose columns follow the key order of ``X`` (the order the caller built ``X`` in, which need
+    not be the model's own order ``names``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = {"text": np.zeros((2, 3)), "audio": np.zeros((2, 4))}
+    >>> presence_from(X, ["audio", "text"], np.array([[True, False], [True, True]])).tolist()
+    [[False, True], [True, True]]
+    """
     if presence is None:
         cols = [
             ~np.isnan(np.asarray(X[m][start:stop], dtype=np.float32)).all(axis=1) for m in names
@@ -45,12 +57,13 @@ def presence_from(
     if isinstance(presence, Mapping):
         return np.stack([np.asarray(presence[m][start:stop], dtype=bool) for m in names], axis=1)
     mask = np.asarray(presence, dtype=bool)[start:stop]
-    if mask.ndim != 2 or mask.shape[1] != len(names):
+    order = list(X)
+    if mask.ndim != 2 or mask.shape[1] != len(order):
         raise ValueError(
-            f"presence must be (n_items, {len(names)}) for modalities {list(names)}; "
-            f"got {mask.shape}"
+            f"presence must be (n_items, {len(order)}), one column per entry of X in X's "
+            f"order {order}; got {mask.shape}"
         )
-    return mask
+    return mask[:, [order.index(m) for m in names]]
 
 
 def rows_as_float32(X: Embeddings, names: Sequence[str], start: int, stop: int) -> list[np.ndarray]:

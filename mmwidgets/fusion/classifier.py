@@ -34,7 +34,9 @@ class FusionClassifier:
     """Classify items from several modalities' embeddings, tolerating missing modalities.
 
     ``X`` is always a mapping ``{modality: (n_items, dim) array}``; a row that is all NaN (or
-    marked absent in ``presence``) means that item lacks that modality.
+    marked absent in ``presence``) means that item lacks that modality. ``presence`` is a
+    mapping ``{modality: (n_items,) bool}`` or an ``(n_items, len(X))`` bool array whose columns
+    follow ``X``'s key order.
 
     Parameters
     ----------
@@ -300,7 +302,10 @@ class FusionClassifier:
         self._check_fitted()
         names, n = check_embeddings(X, self.modalities_)
         present = presence_from(X, names, presence)
-        full = self.predict_proba(X, present)
+        def by_name(mask: np.ndarray) -> dict[str, np.ndarray]:
+            return {m: mask[:, j] for j, m in enumerate(names)}
+
+        full = self.predict_proba(X, by_name(present))
         pick = np.asarray(full.argmax(axis=1))
         rows = np.arange(n)
         drops = np.zeros((n, len(names)), dtype=np.float32)
@@ -310,7 +315,7 @@ class FusionClassifier:
             only = np.logical_not(
                 hidden.any(axis=1)
             )  # hiding the sole modality: compare with no information
-            p = self.predict_proba(X, np.where(only[:, None], present, hidden))
+            p = self.predict_proba(X, by_name(np.where(only[:, None], present, hidden)))
             p_m = np.where(only, 1.0 / full.shape[1], p[rows, pick])
             drops[:, m] = np.clip(full[rows, pick] - p_m, 0.0, None) * present[:, m]
         total = drops.sum(axis=1, keepdims=True)

@@ -44,7 +44,7 @@ def _describe(
     version: int,
 ) -> tuple[QueuedItem, ...]:
     classes = [str(c) for c in model.classes_]
-    sub = {m: np.asarray(X[m][rows]) for m in model.modalities_}
+    sub = {m: np.asarray(X[m][rows]) for m in X}  # X's order: presence's columns follow it
     attribution = model.attribution(sub, presence[rows]) if len(rows) else np.zeros((0, 0))
     items = []
     for k, (row, reason) in enumerate(zip(rows, reasons, strict=True)):

@@ -188,3 +188,25 @@ def test_training_can_be_cancelled_from_another_thread():
     stop.set()
     worker.join(timeout=120)
     assert outcome == ["cancelled"]
+
+
+def test_a_presence_array_follows_the_order_of_x_not_the_sorted_names():
+    # regression: the model keeps its modalities sorted ("image" < "text") while a session's X
+    # and presence array are in column order ("text" first); the array must be read in X's order
+    rng = np.random.default_rng(3)
+    n = 60
+    y = np.repeat(["a", "b"], n // 2)
+    text = (rng.normal(size=(n, 6)) + (y == "a")[:, None] * 3).astype(np.float32)
+    image = rng.normal(size=(n, 5)).astype(np.float32)
+    present_text = rng.random(n) > 0.5
+    X = {"text": np.where(present_text[:, None], text, np.nan), "image": image}
+    array = np.stack([present_text, np.ones(n, bool)], axis=1)  # columns: text, image
+    clf = FusionClassifier("weighted", epochs=10, random_state=0).fit(X, list(y), array)
+    by_array = clf.predict_proba(X, array)
+    by_mapping = clf.predict_proba(X, {"text": present_text, "image": np.ones(n, bool)})
+    by_nan = clf.predict_proba(X)
+    np.testing.assert_allclose(by_array, by_mapping, rtol=1e-6)
+    np.testing.assert_allclose(by_array, by_nan, rtol=1e-6)
+    order = r"one column per entry of X in X's order \['text', 'image'\]"
+    with pytest.raises(ValueError, match=order):
+        clf.predict_proba(X, array[:, :1])
