@@ -22,7 +22,7 @@ function render({ model, el }) {
   const button = (cls, text, key, onclick) =>
     h("button", { class: cls, type: "button", tabindex: "-1", onclick: () => (onclick(), root.focus({ preventScroll: true })) }, key ? h("kbd", { text: keyCaption(key) }) : null, text);
   const save = button("mmw-save", "save", "Enter", () => saveAll());
-  const root = h("div", { class: "mmw mmw-gallery" },
+  const root = h("div", { class: `mmw mmw-gallery mmw-${model.get("mode")}` },
     error,
     h("div", { class: "mmw-actions" },
       button("mmw-accept", "accept suggestions", "s", () => acceptSuggestions()),
@@ -51,7 +51,7 @@ function render({ model, el }) {
         tiles.forEach((tile) => tile.dispose());
         tiles = entries.map((entry, i) => createTile(entry, { multi, onClick: (event) => click(i, event), onPlay: pauseAll }));
         cursor = anchor = 0;
-        replace(grid, tiles.length ? tiles.map((t) => t.el) : h("div", { class: "mmw-empty", text: "Nothing left to label." }));
+        replace(grid, tiles.length ? tiles.map((t) => t.el) : h("div", { class: "mmw-empty", text: model.get("mode") === "review" ? "Nothing left to review." : "Nothing left to label." }));
         paint();
         root.dataset.page = String(mine);
       })
@@ -130,7 +130,8 @@ function render({ model, el }) {
     tiles.forEach((tile, i) => tile.paint(i === cursor));
     const assigned = tiles.filter((t) => t.assigned != null).length;
     save.lastChild.textContent = `save ${assigned}`;
-    info.textContent = `${tiles.filter((t) => t.selected).length} selected · ${statusText(model.get("status"))}`;
+    const review = model.get("mode") === "review" ? `${model.get("remaining")} to review · ` : "";
+    info.textContent = `${review}${tiles.filter((t) => t.selected).length} selected · ${statusText(model.get("status"))}`;
   }
   function showError(err) {
     error.textContent = err?.message ?? String(err);

@@ -19,7 +19,9 @@ from mmwidgets._lazy import lazy_exports
 __version__ = "0.1.0"
 
 __all__ = [
+    "Dashboard",
     "Dataset",
+    "EmbeddingMap",
     "FusionClassifier",
     "Gallery",
     "ItemView",
@@ -37,7 +39,9 @@ __all__ = [
 
 # public name -> module that defines it; resolved on first attribute access (PEP 562)
 _LAZY = {
+    "Dashboard": "mmwidgets.widgets",
     "Dataset": "mmwidgets.data.dataset",
+    "EmbeddingMap": "mmwidgets.widgets",
     "LabelStore": "mmwidgets.data.store",
     "FusionClassifier": "mmwidgets.fusion",
     "Gallery": "mmwidgets.widgets",
@@ -65,7 +69,7 @@ if TYPE_CHECKING:
     from mmwidgets.datasets import load_sample
     from mmwidgets.fusion import FusionClassifier
     from mmwidgets.session import Session
-    from mmwidgets.widgets import Gallery, ItemView, Labeler
+    from mmwidgets.widgets import Dashboard, EmbeddingMap, Gallery, ItemView, Labeler
 
 
 __getattr__, __dir__ = lazy_exports("mmwidgets", _LAZY, globals())

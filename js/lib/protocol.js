@@ -13,6 +13,9 @@ export const ITEM = "item"; // one item with its media
 export const IMAGE = "image"; // one image at a larger size (zoom)
 export const PAGE = "page"; // a gallery page: the next n queued items
 export const LABEL_MANY = "label_many"; // a gallery's batch of labels
+export const DRILL = "drill"; // a dashboard: open a review Gallery (a confusion cell, or the suspects)
+export const POINTS = "points"; // an embedding map: the 2-D layout and colours of every item, as buffers
+export const SELECT = "select"; // an embedding map: label a lasso selection, or open it in a Gallery
 
 // Python -> front end
 export const REPLY = "reply"; // the answer to one request

@@ -13,6 +13,7 @@ export class RequestError extends Error {
 
 /**
  * const rpc = createRpc(model, {onPush}); const {result, buffers} = await rpc.request("sync", {});
+ * rpc.request(kind, args, [int32Array]) sends binary parts along (Python: args["_buffers"]).
  * Messages that are not replies (Python's unasked pushes) go to onPush(msg, buffers).
  * rpc.dispose() stops listening; what is pending then never settles (its widget is gone, and a
  * rejection nobody handles any more would only be console noise).
@@ -35,7 +36,7 @@ export function createRpc(model, { timeout = 60_000, onPush = null } = {}) {
   model.on("msg:custom", onMessage);
 
   return {
-    request(kind, args = {}) {
+    request(kind, args = {}, buffers = undefined) {
       const id = `${prefix}-${++counter}`;
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -43,7 +44,7 @@ export function createRpc(model, { timeout = 60_000, onPush = null } = {}) {
           reject(new RequestError(`no answer from the kernel to "${kind}" within ${timeout / 1000} s — is it busy or stopped?`, kind));
         }, timeout);
         pending.set(id, { resolve, reject, timer, kind });
-        model.send({ kind, id, ...args });
+        model.send({ kind, id, ...args }, undefined, buffers);
       });
     },
     get pending() {

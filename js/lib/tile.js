@@ -47,7 +47,7 @@ export function createTile(entry, { multi, onClick, onPlay }) {
     el,
     entry,
     suggestion,
-    assigned: null,
+    assigned: meta.label ?? null, // a reviewed item starts with its stored label: save confirms it
     selected: false,
     paint(isCursor) {
       el.classList.toggle("mmw-selected", tile.selected);

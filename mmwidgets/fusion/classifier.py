@@ -302,6 +302,7 @@ class FusionClassifier:
         self._check_fitted()
         names, n = check_embeddings(X, self.modalities_)
         present = presence_from(X, names, presence)
+
         def by_name(mask: np.ndarray) -> dict[str, np.ndarray]:
             return {m: mask[:, j] for j, m in enumerate(names)}
 

@@ -81,7 +81,8 @@ class RequestWidget(anywidget.AnyWidget):
 
     Subclasses set ``_entry`` (the bundle's file name) and register one handler per request
     kind with :meth:`_handle`. A handler's result goes back as the reply; an exception goes
-    back as ``{error}`` in words, to be shown in the widget, never swallowed.
+    back as ``{error}`` in words, to be shown in the widget, never swallowed. A request's binary
+    buffers, when it has any, reach the handler as ``args["_buffers"]``.
 
     Examples
     --------
@@ -108,12 +109,16 @@ class RequestWidget(anywidget.AnyWidget):
     def _handle(self, kind: str, handler: Handler) -> None:
         self._handlers[kind] = handler
 
-    def _on_message(self, _widget: object, content: object, _buffers: Sequence[bytes]) -> None:
+    def _on_message(self, _widget: object, content: object, buffers: Sequence[bytes]) -> None:
         try:
             kind, request_id, args = parse_request(content)
         except ProtocolError as e:
             log.warning("ignored a malformed widget message: %s", e)
             return
+        # binary parts of a request (e.g. a map selection as int32) reach its handler here
+        args.pop("_buffers", None)
+        if buffers:
+            args["_buffers"] = list(buffers)
         handler = self._handlers.get(kind)
         if handler is None:
             self.send(error_reply(request_id, f"{type(self).__name__} does not handle {kind!r}"))

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
+    "DRILL",
     "HISTORY",
     "IMAGE",
     "ITEM",
@@ -29,8 +30,10 @@ __all__ = [
     "LABEL",
     "LABEL_MANY",
     "PAGE",
+    "POINTS",
     "REPLY",
     "REQUEST_KINDS",
+    "SELECT",
     "SKIP",
     "SYNC",
     "UNDO",
@@ -50,12 +53,17 @@ ITEM = "item"  # one item with its media
 IMAGE = "image"  # one image at a larger size (zoom)
 PAGE = "page"  # a gallery page: the next n queued items with small media
 LABEL_MANY = "label_many"  # a gallery's batch of labels, one transaction
+DRILL = "drill"  # a dashboard: open a review Gallery (a confusion cell, or the suspects)
+POINTS = "points"  # an embedding map: the 2-D layout and colours of every item, as buffers
+SELECT = "select"  # an embedding map: label a lasso selection, or open it in a Gallery
 
 # Python -> front end
 REPLY = "reply"  # the answer to one request
 ITEMS = "items"  # unasked: payloads of items the front end will need, packed ahead
 
-REQUEST_KINDS = frozenset({SYNC, LABEL, SKIP, UNDO, HISTORY, ITEM, IMAGE, PAGE, LABEL_MANY})
+REQUEST_KINDS = frozenset(
+    {SYNC, LABEL, SKIP, UNDO, HISTORY, ITEM, IMAGE, PAGE, LABEL_MANY, DRILL, POINTS, SELECT}
+)
 
 
 class ProtocolError(ValueError):

@@ -33,6 +33,11 @@ class Gallery(SessionWidget):
         The labeling session.
     n : int
         Tiles per page.
+    items : DataFrame or sequence of ids, optional
+        Review these items instead of the queue: e.g. the items behind a confusion-matrix
+        cell, a map selection, or :meth:`Session.suspected_errors` (whose reasons are shown).
+        Tiles of labeled items come pre-assigned their stored label, so "save" confirms it and
+        a label key corrects it; saved items leave the review.
     max_side : int
         Longest side of the tile thumbnails, in pixels.
 
@@ -41,20 +46,45 @@ class Gallery(SessionWidget):
     >>> import mmwidgets as mm
     >>> gallery = mm.Gallery(session, n=24)  # a session as in :class:`mmwidgets.Session`
     >>> gallery.close()
+    >>> review = mm.Gallery(session, items=session.suspected_errors(k=5))
+    >>> review.remaining == len(session.suspected_errors(k=5))
+    True
+    >>> review.close()
     """
 
     _entry = "gallery.js"
     n = t.Int(24).tag(sync=True)
+    #: "queue" (label what the session ranks next) or "review" (a given list of items)
+    mode = t.Unicode("queue").tag(sync=True)
+    #: items of a review not saved yet
+    remaining = t.Int(0).tag(sync=True)
 
-    def __init__(self, session: Session, n: int = 24, *, max_side: int = 200) -> None:
+    def __init__(
+        self,
+        session: Session,
+        n: int = 24,
+        *,
+        items: Any = None,
+        max_side: int = 200,
+    ) -> None:
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n!r}")
+        review = None if items is None else _review_items(session, items)
         packer = ItemPacker(session.dataset, max_side=max_side, n_peaks=None, cache_size=2 * n)
-        super().__init__(session, packer, n=n)
+        super().__init__(
+            session,
+            packer,
+            n=n,
+            mode="queue" if review is None else "review",
+            remaining=0 if review is None else len(review),
+        )
+        self._review = review
         self._handle(kinds.PAGE, self._page)
         self._handle(kinds.LABEL_MANY, self._label_many)
 
     def _page(self, _args: dict[str, Any], out: Outbox) -> dict[str, Any]:
+        if self._review is not None:
+            return {"items": self._review_page(out)}
         items = []
         for queued in self.session.queue(self.n):
             payload = self._packer.pack(queued.id, out)
@@ -62,10 +92,51 @@ class Gallery(SessionWidget):
             items.append(payload)
         return {"items": items}
 
+    def _review_page(self, out: Outbox) -> list[dict[str, Any]]:
+        assert self._review is not None
+        proba = self.session.predictions()
+        items = []
+        for iid, reason in list(self._review.items())[: self.n]:
+            payload = self._packer.pack(iid, out)
+            meta: dict[str, Any] = {"id": iid, "reason": reason}
+            if iid in proba.index:
+                row = proba.loc[iid].to_numpy(dtype=float)
+                meta["prediction"] = str(proba.columns[int(row.argmax())])
+                meta["confidence"] = float(row.max())
+            meta["label"] = jsonable(self.session.store.get(iid))
+            payload["meta"] = meta
+            items.append(payload)
+        return items
+
     def _label_many(self, args: dict[str, Any], _out: Outbox) -> dict[str, Any]:
         labels = args.get("labels")
         if not isinstance(labels, dict):
             raise TypeError(f"labels must map item ids to labels, got {type(labels).__name__}")
         self.session.label_many({str(k): v for k, v in labels.items()})
+        if self._review is not None:
+            for iid in labels:
+                self._review.pop(str(iid), None)
+            self.remaining = len(self._review)
         self._poke("progress", "status")
         return {"n": len(labels)}
+
+
+def _review_items(session: Session, items: Any) -> dict[str, str]:
+    """``{item id: reason}`` from a suspects/selection DataFrame or a sequence of ids."""
+    import pandas as pd
+
+    default = "chosen for review"
+    pairs: list[tuple[Any, Any]]
+    if isinstance(items, pd.DataFrame):
+        if "id" not in items.columns:
+            raise ValueError("a DataFrame of items needs an 'id' column")
+        reasons = items["reason"] if "reason" in items.columns else [default] * len(items)
+        pairs = list(zip(items["id"], reasons, strict=True))
+    else:
+        pairs = [(i, default) for i in items]
+    out: dict[str, str] = {}
+    for iid, reason in pairs:
+        key = str(iid)
+        session.dataset.item(key)  # UnknownItemError names a wrong id
+        out[key] = str(reason)
+    return out

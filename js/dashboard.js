@@ -1,0 +1,139 @@
+// The Dashboard front end (mmwidgets/widgets/dashboard.py): every number arrives in the synced
+// `data` trait and is drawn as SVG; a click on a confusion cell (or "review suspected errors")
+// asks Python to open the items behind it in a Gallery below.
+import { barChart, confusionChart, lineChart } from "./lib/charts.js";
+import { fixed, h, replace } from "./lib/dom.js";
+import { statusText } from "./lib/panels.js";
+import { DRILL } from "./lib/protocol.js";
+import { createRpc } from "./lib/rpc.js";
+import { injectStyle } from "./lib/style.js";
+
+const CSS = `
+.mmw-dashboard .mmw-dash-head { display: flex; flex-wrap: wrap; gap: 6px 16px; align-items: baseline; margin-bottom: 8px; }
+.mmw-dashboard .mmw-metric { font-weight: 600; font-variant-numeric: tabular-nums; }
+.mmw-dashboard .mmw-dash-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 10px; }
+.mmw-dashboard .mmw-card-box { background: var(--mmw-bg2); border-radius: 4px; padding: 8px; min-width: 0; overflow-x: auto; }
+.mmw-dashboard .mmw-chart { display: block; max-width: 100%; height: auto; font-size: 10px; }
+.mmw-dashboard .mmw-gridline { stroke: var(--mmw-border); stroke-width: 1; }
+.mmw-dashboard .mmw-tick, .mmw-dashboard .mmw-axis { fill: var(--mmw-muted); font-size: 10px; }
+.mmw-dashboard .mmw-line { fill: none; stroke-width: 2; stroke: var(--mmw-accent); }
+.mmw-dashboard .mmw-line.mmw-f1 { stroke: #e07b00; }
+.mmw-dashboard .mmw-line.mmw-baseline { stroke: var(--mmw-muted); }
+.mmw-dashboard .mmw-dot { fill: var(--mmw-accent); }
+.mmw-dashboard .mmw-dot.mmw-f1 { fill: #e07b00; }
+.mmw-dashboard .mmw-cell-bg { fill: var(--mmw-accent); }
+.mmw-dashboard .mmw-cell:not(.mmw-diag) .mmw-cell-bg { fill: var(--mmw-error); }
+.mmw-dashboard .mmw-clickable { cursor: pointer; }
+.mmw-dashboard .mmw-clickable:hover .mmw-cell-bg { stroke: var(--mmw-fg); stroke-width: 1.5; }
+.mmw-dashboard .mmw-cell-text { fill: var(--mmw-fg); font-size: 10px; pointer-events: none; }
+.mmw-dashboard .mmw-on-dark { fill: #fff; }
+.mmw-dashboard .mmw-bar-rect { fill: var(--mmw-accent); }
+.mmw-dashboard .mmw-bar-row.mmw-base .mmw-bar-rect { fill: var(--mmw-ok); }
+.mmw-dashboard table { border-collapse: collapse; font-variant-numeric: tabular-nums; width: 100%; }
+.mmw-dashboard th, .mmw-dashboard td { padding: 2px 6px; text-align: right; border-bottom: 1px solid var(--mmw-border); }
+.mmw-dashboard th:first-child, .mmw-dashboard td:first-child { text-align: left; }
+.mmw-dashboard .mmw-note { color: var(--mmw-muted); font-size: 12px; margin-top: 4px; }
+`;
+
+function render({ model, el }) {
+  const rpc = createRpc(model);
+  injectStyle(el);
+  el.prepend(h("style", { "data-mmw-dashboard": "", text: CSS }));
+
+  const error = h("div", { class: "mmw-error", role: "alert", hidden: true });
+  const head = h("div", { class: "mmw-dash-head" });
+  const card = (name, title) => {
+    const body = h("div", { class: "mmw-card-body" });
+    return { el: h("div", { class: `mmw-card-box mmw-dash-${name}` }, h("div", { class: "mmw-panel-title", text: title }), body), body };
+  };
+  const curve = card("curve", "Learning curve (cross-validated)");
+  const confusion = card("confusion", "Confusion matrix — click a cell to review its items");
+  const perClass = card("per-class", "Per class");
+  const counts = card("counts", "Label distribution");
+  const modality = card("modality", "Modality contribution");
+  const root = h("div", { class: "mmw mmw-dashboard", tabindex: "0" }, error, head,
+    h("div", { class: "mmw-dash-grid" }, curve.el, confusion.el, perClass.el, modality.el, counts.el));
+  el.append(root);
+
+  function drill(args, what) {
+    rpc
+      .request(DRILL, args)
+      .then(({ result }) => {
+        error.hidden = true;
+        root.dataset.drilled = `${what}:${result.n}`;
+      })
+      .catch(showError);
+  }
+  function showError(err) {
+    error.textContent = err?.message ?? String(err);
+    error.hidden = false;
+  }
+
+  function metric(name, caption, value) {
+    return h("span", {}, `${caption} `, h("span", { class: "mmw-metric", "data-name": name, text: fixed(value, 3) }));
+  }
+
+  function drawHead(data) {
+    const m = data.metrics;
+    replace(head,
+      h("span", { class: "mmw-panel-title", text: `${data.n_labeled} labeled` }),
+      m ? [metric("accuracy", "accuracy", m.accuracy), metric("macro_f1", "macro-F1", m.macro_f1),
+        metric("macro_precision", "precision", m.macro_precision), metric("macro_recall", "recall", m.macro_recall),
+        metric("mean_average_precision", "mAP", m.mean_average_precision),
+        h("span", { class: "mmw-muted", text: `(${m.folds}-fold CV on ${data.evaluated_on} labels)` })]
+        : h("span", { class: "mmw-muted", text: "metrics appear once a few items of two classes are labeled" }),
+      h("button", { class: "mmw-review", type: "button", onclick: () => drill({ k: 24 }, "suspects") }, "review suspected errors"),
+      h("span", { class: "mmw-status", text: statusText(model.get("status")) }));
+  }
+
+  function draw() {
+    const data = model.get("data") ?? {};
+    root.dataset.version = String(data.model_version ?? 0);
+    root.dataset.evaluatedOn = String(data.evaluated_on ?? 0);
+    drawHead(data);
+    const m = data.metrics;
+    const series = [
+      { name: "accuracy", cls: "mmw-acc", points: (data.curve ?? []).map((p) => [p.n_labels, p.accuracy]) },
+      { name: "macro-F1", cls: "mmw-f1", points: (data.curve ?? []).map((p) => [p.n_labels, p.macro_f1]) },
+    ];
+    if (data.baseline?.length) series.push({ name: "random (simulated)", cls: "mmw-baseline", dashed: true, points: data.baseline.map((p) => [p.n_labels, p.accuracy]) });
+    replace(curve.body, lineChart(series, { xLabel: "labels", yLabel: "score" }),
+      data.curve?.length ? null : h("div", { class: "mmw-note", text: "the curve grows as labels arrive (an evaluation every few labels)" }));
+
+    if (m?.confusion) replace(confusion.body, confusionChart(m.confusion, m.classes, (t, p) => drill({ cell: [t, p] }, `${t}>${p}`)));
+    else replace(confusion.body, h("div", { class: "mmw-note", text: m ? "no confusion matrix for multi-label tasks" : "not evaluated yet" }));
+
+    if (m) {
+      const rows = Object.entries(m.per_class).filter(([, v]) => v.support > 0);
+      replace(perClass.body, h("table", { class: "mmw-per-class" },
+        h("thead", {}, h("tr", {}, ["class", "precision", "recall", "F1", "support"].map((c) => h("th", { text: c })))),
+        h("tbody", {}, rows.map(([label, v]) => h("tr", { "data-label": label },
+          h("td", { text: label }), h("td", { text: fixed(v.precision) }), h("td", { text: fixed(v.recall) }),
+          h("td", { text: fixed(v.f1) }), h("td", { text: String(v.support) }))))));
+    } else replace(perClass.body, h("div", { class: "mmw-note", text: "not evaluated yet" }));
+
+    const countRows = Object.entries(data.counts ?? {}).map(([name, value]) => ({ name, value, text: String(value) }));
+    replace(counts.body, countRows.length ? barChart(countRows) : h("div", { class: "mmw-note", text: "no labels yet" }));
+
+    const ablation = (data.ablation ?? []).map((r) => ({ name: r.masked === "none" ? "all columns" : `without ${r.masked}`, value: r.accuracy, cls: r.masked === "none" ? "mmw-base" : "" }));
+    const weights = Object.entries(data.weights ?? {}).map(([name, value]) => ({ name, value }));
+    replace(modality.body,
+      ablation.length > 1 ? [h("div", { class: "mmw-note", text: "cross-validated accuracy with each column masked out" }), barChart(ablation, { max: 1 })]
+        : h("div", { class: "mmw-note", text: ablation.length ? "one column only: nothing to mask" : "not evaluated yet" }),
+      weights.length ? [h("div", { class: "mmw-note", text: `learned modality weights (${data.fusion} fusion)` }), h("div", { class: "mmw-weights" }, barChart(weights, { max: 1 }))] : null);
+  }
+
+  const onStatus = () => drawHead(model.get("data") ?? {});
+  model.on("change:data", draw);
+  model.on("change:status", onStatus);
+  draw();
+
+  return () => {
+    model.off("change:data", draw);
+    model.off("change:status", onStatus);
+    rpc.dispose();
+    root.remove();
+  };
+}
+
+export default { render };

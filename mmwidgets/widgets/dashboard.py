@@ -1,0 +1,190 @@
+"""Dashboard: the model's learning curve, confusion, per-class scores and modality contribution."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import traitlets as t
+
+from mmwidgets.widgets import _protocol as kinds
+from mmwidgets.widgets._base import Outbox
+from mmwidgets.widgets._drill import DrillDown
+from mmwidgets.widgets._payload import ItemPacker, jsonable
+from mmwidgets.widgets._session_widget import SessionWidget
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mmwidgets.session import Session
+    from mmwidgets.session._review import Evaluation
+
+__all__ = ["Dashboard"]
+
+
+def baseline_curve(simulation: pd.DataFrame | None) -> list[dict[str, float]]:
+    """Mean held-out accuracy of random sampling per label count, from a simulate() run.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> runs = pd.DataFrame({"strategy": ["random"] * 2, "n_labels": [10, 10],
+    ...                      "accuracy": [0.5, 0.7]})
+    >>> baseline_curve(runs)
+    [{'n_labels': 10.0, 'accuracy': 0.6}]
+    """
+    if simulation is None or not len(simulation):
+        return []
+    random = simulation[simulation["strategy"] == "random"]
+    mean = random.groupby("n_labels")["accuracy"].mean()
+    return [
+        {"n_labels": float(n), "accuracy": round(float(a), 6)}
+        for n, a in zip(mean.index, mean.to_numpy(), strict=True)
+    ]
+
+
+def _evaluation_data(session: Session, evaluation: Evaluation) -> dict[str, Any]:
+    m = evaluation.metrics
+    base = m.accuracy
+    ablation = [{"masked": "none", "accuracy": base, "macro_f1": m.macro_f1}] + [
+        {"masked": col, "accuracy": mm.accuracy, "macro_f1": mm.macro_f1}
+        for col, mm in evaluation.masked.items()
+    ]
+    return {"metrics": m.as_dict(), "ablation": ablation, "evaluated_on": evaluation.n_labels}
+
+
+class _Panel(SessionWidget):
+    """The Dashboard's front end: every number in one synced ``data`` dict, drawn as SVG."""
+
+    _entry = "dashboard.js"
+    data = t.Dict().tag(sync=True)
+
+    def __init__(self, session: Session, owner: Dashboard) -> None:
+        self._owner = owner
+        super().__init__(session, ItemPacker(session.dataset, cache_size=1))
+        self._handle(kinds.DRILL, self._drill)
+
+    def _refresh(self, stale: set[str]) -> None:
+        super()._refresh(stale)
+        if not self.session.store.closed and stale & {"progress", "status", "queue"}:
+            self.data = self.collect(evaluate=False)
+
+    def collect(self, *, evaluate: bool) -> dict[str, Any]:
+        """Everything the dashboard shows.
+
+        ``evaluate`` cross-validates the current labels when the cached evaluation is stale;
+        otherwise the latest evaluation is shown, however many labels it saw.
+        """
+        s = self.session
+        evaluation = s.tracking.latest()
+        stale = evaluation is None or evaluation.n_labels != len(s.store)
+        if evaluate and stale and len(s.store) >= 2 and s.pool.ready:
+            evaluation = s.tracking.evaluation()
+        data: dict[str, Any] = {
+            "curve": s.learning_curve()[["n_labels", "accuracy", "macro_f1"]].to_dict("records"),
+            "baseline": baseline_curve(s.last_simulation),
+            "counts": s.label_counts(),
+            "weights": s.modality_weights(),
+            "fusion": s.fusion,
+            "n_labeled": len(s.store),
+            "model_version": s.model_version,
+            "metrics": None,
+            "ablation": [],
+            "evaluated_on": 0,
+        }
+        if evaluation is not None:
+            data |= _evaluation_data(s, evaluation)
+        return dict(jsonable(data))
+
+    def _drill(self, args: dict[str, Any], _out: Outbox) -> dict[str, Any]:
+        if "cell" in args:
+            true, predicted = (str(v) for v in args["cell"])
+            items = self._owner.open_cell(true, predicted)
+        else:
+            items = self._owner.open_suspects(int(args.get("k", 24)))
+        return {"n": items}
+
+
+class Dashboard(DrillDown):
+    """A live view of how the model is doing, next to the labeling widgets.
+
+    Shows the cross-validated learning curve (accuracy and macro-F1 against labels, with the
+    random-sampling baseline of the latest :meth:`Session.simulate` run when there is one),
+    the confusion matrix (click a cell to review its items in a Gallery below), per-class
+    precision / recall / F1 / support, the label distribution, and modality contribution: the
+    accuracy with each column masked out (an ablation) and the learned weights of the
+    ``"weighted"`` fusion. It follows the session as labels arrive and the model retrains;
+    cross-validation runs on the session's trainer thread every ``metrics_every`` labels.
+
+    Parameters
+    ----------
+    session : Session
+        The labeling session.
+    gallery_size : int
+        Tiles per page of the review Gallery that a click opens.
+
+    Examples
+    --------
+    >>> import mmwidgets as mm
+    >>> dash = mm.Dashboard(session)
+    >>> dash.refresh()
+    >>> dash.data["metrics"]["accuracy"] == session.metrics().accuracy
+    True
+    >>> n_suspects = dash.open_suspects(k=5)
+    >>> dash.close()
+    """
+
+    panel: _Panel
+
+    def __init__(self, session: Session, *, gallery_size: int = 24) -> None:
+        super().__init__(session, _Panel(session, self), gallery_size=gallery_size)
+        self.panel.data = self.panel.collect(evaluate=session.pool.ready)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The numbers on show (metrics, curve, baseline, ablation, weights, counts)."""
+        return dict(self.panel.data)
+
+    def refresh(self) -> None:
+        """Cross-validate the current labels if needed and redraw now.
+
+        Examples
+        --------
+        >>> dash = Dashboard(session)
+        >>> dash.refresh()
+        >>> dash.data["evaluated_on"] == len(session.store)
+        True
+        """
+        self.panel.refresh()
+        self.panel.data = self.panel.collect(evaluate=True)
+
+    def open_cell(self, true: str, predicted: str) -> int:
+        """Review the items labeled ``true`` that the model predicts as ``predicted``.
+
+        Returns how many items the Gallery below the dashboard shows.
+
+        Examples
+        --------
+        >>> dash = Dashboard(session)
+        >>> n = dash.open_cell("food", "food")
+        >>> dash.gallery.remaining == n
+        True
+        """
+        import pandas as pd
+
+        ids = self.session.confusion_items(true, predicted)
+        reason = f"labeled {true}, model says {predicted}"
+        self.open_gallery(pd.DataFrame({"id": ids, "reason": [reason] * len(ids)}))
+        return len(ids)
+
+    def open_suspects(self, k: int = 24) -> int:
+        """Review the top ``k`` suspected label errors (:meth:`Session.suspected_errors`).
+
+        Examples
+        --------
+        >>> dash = Dashboard(session)
+        >>> dash.open_suspects(k=3) <= 3
+        True
+        """
+        suspects = self.session.suspected_errors(k)
+        self.open_gallery(suspects)
+        return len(suspects)

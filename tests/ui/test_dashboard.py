@@ -1,0 +1,107 @@
+"""The Dashboard in real JupyterLab and Chromium: SVG charts with the session's numbers, and a
+confusion-matrix click that opens a review Gallery whose saves land in the store."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from _notebook import wait_until
+from playwright.sync_api import expect
+from test_labeler import labels_in, session_cell, widget
+
+pytestmark = pytest.mark.ui
+
+SETUP = "\n".join(
+    [
+        "truth = df.set_index('id')['category']",
+        "session.label_many({q.id: truth[q.id] for q in session.queue(30)})",
+        "dash = mm.Dashboard(session)",
+        "dash.refresh()",
+    ]
+)
+
+
+def _metrics(nb) -> dict:
+    return json.loads(nb.execute("import json; print(json.dumps(session.metrics().as_dict()))"))
+
+
+def test_charts_show_the_session_metrics(notebook, tmp_path):
+    store = tmp_path / "labels.sqlite"
+    nb = notebook([session_cell(store, per_class=12, background=False) + "\n" + SETUP, "dash"])
+    nb.run_all()
+    root = widget(nb, 1, ".mmw-dashboard")
+    metrics = _metrics(nb)
+    for name in ("accuracy", "macro_f1", "macro_precision", "macro_recall"):
+        expect(root.locator(f".mmw-metric[data-name={name}]")).to_have_text(f"{metrics[name]:.3f}")
+    # vector graphics: the learning curve is an SVG path, the confusion matrix SVG cells
+    assert root.locator("svg.mmw-chart path.mmw-line").count() >= 2
+    cells = root.locator(".mmw-confusion .mmw-cell")
+    expect(cells).to_have_count(len(metrics["classes"]) ** 2)
+    shown = {
+        (c.get_attribute("data-true"), c.get_attribute("data-pred")): int(
+            c.get_attribute("data-count")
+        )
+        for c in cells.all()
+    }
+    classes = metrics["classes"]
+    for i, true in enumerate(classes):
+        for j, predicted in enumerate(classes):
+            assert shown[(true, predicted)] == metrics["confusion"][i][j]
+    # per-class table rows match the per-class report
+    for label, scores in metrics["per_class"].items():
+        if scores["support"]:
+            row = root.locator(f".mmw-per-class tr[data-label={label}] td")
+            expect(row.nth(4)).to_have_text(str(scores["support"]))
+            expect(row.nth(3)).to_have_text(f"{scores['f1']:.2f}")
+    # modality contribution: "all columns" plus one bar per masked column
+    bars = root.locator(".mmw-dash-modality .mmw-bars").first.locator(".mmw-bar-row")
+    assert bars.count() == 1 + len(
+        json.loads(nb.execute("print(json.dumps(list(session.pool.X)))"))
+    )
+    # it follows the session: more labels, a new evaluation, new numbers on screen
+    nb.execute("session.label_many({q.id: truth[q.id] for q in session.queue(10)}); dash.refresh()")
+    wait_until(
+        lambda: root.get_attribute("data-evaluated-on") == "40",
+        what="the dashboard to show 40 evaluated labels",
+        page=root.page,
+    )
+    expect(root.locator(".mmw-metric[data-name=accuracy]")).to_have_text(
+        f"{_metrics(nb)['accuracy']:.3f}"
+    )
+
+
+def test_a_confusion_cell_opens_its_items_for_review(notebook, tmp_path):
+    store = tmp_path / "labels.sqlite"
+    nb = notebook([session_cell(store, per_class=12, background=False) + "\n" + SETUP, "dash"])
+    nb.run_all()
+    root = widget(nb, 1, ".mmw-dashboard")
+    cell = root.locator(".mmw-confusion .mmw-cell.mmw-clickable").first
+    true, predicted = cell.get_attribute("data-true"), cell.get_attribute("data-pred")
+    expected = json.loads(
+        nb.execute(f"print(json.dumps(session.confusion_items({true!r}, {predicted!r})))")
+    )
+    cell.click()
+    gallery = widget(nb, 1, ".mmw-gallery.mmw-review")
+    tiles = gallery.locator(".mmw-tile")
+    expect(tiles).to_have_count(len(expected))
+    assert sorted(t.get_attribute("data-item") for t in tiles.all()) == sorted(expected)
+    # tiles start with their stored label: correct the first one, save all
+    assert json.loads(tiles.first.get_attribute("data-assigned")) == true
+    before = labels_in(store)
+    corrected = tiles.first.get_attribute("data-item")
+    tiles.first.click()
+    other = next(c for c in ("animals", "food", "vehicles", "clothes") if c != true)
+    gallery.locator(f".mmw-label[data-label={other}]").click()
+    gallery.press("Enter")
+    wait_until(
+        lambda: any(labels_in(store)[i] != before[i] for i in expected),
+        what="the correction in the store",
+        page=root.page,
+    )
+    after = labels_in(store)
+    changed = [i for i in expected if after[i] != before[i]]
+    assert changed == [corrected]
+    assert after[corrected] == other
+    # every saved tile leaves the review: nothing of the cell is left to review
+    expect(gallery.locator(".mmw-empty")).to_have_text("Nothing left to review.")
