@@ -97,13 +97,17 @@ def next_generation(
     """
     start = time.perf_counter()
     if not can_train(labels, multi_label):
-        picked = query("cold_start", embeddings=fused, labeled=excluded, n=queue_size, seed=seed)
-        queue = tuple(
-            QueuedItem(id=ids[i], reason=r, model_version=previous.version)
-            for i, r in zip(picked.indices, picked.reasons, strict=True)
-        )
+        cold: tuple[QueuedItem, ...] = ()
+        if not excluded.all():
+            picked = query(
+                "cold_start", embeddings=fused, labeled=excluded, n=queue_size, seed=seed
+            )
+            cold = tuple(
+                QueuedItem(id=ids[i], reason=r, model_version=previous.version)
+                for i, r in zip(picked.indices, picked.reasons, strict=True)
+            )
         return Generation(
-            version=previous.version, queue=queue, n_labels=len(labels), trained_at=time.time()
+            version=previous.version, queue=cold, n_labels=len(labels), trained_at=time.time()
         )
     train_X = {m: np.asarray(v[labeled_rows], dtype=np.float32) for m, v in X.items()}
     if previous.model is None or full_refit:
@@ -116,18 +120,20 @@ def next_generation(
             train_X, list(labels), presence[labeled_rows], should_stop=should_stop
         )
     proba = model.predict_proba(X, presence)
-    picked = query(
-        strategy,
-        proba=proba,
-        embeddings=fused,
-        labeled=excluded,
-        n=queue_size,
-        class_names=list(class_names),
-        multi_label=multi_label,
-        seed=seed,
-    )
     version = previous.version + 1
-    queue = _describe(model, X, presence, proba, picked.indices, picked.reasons, ids, version)
+    queue: tuple[QueuedItem, ...] = ()
+    if not excluded.all():  # else everything is labeled: a model, and nothing left to ask
+        picked = query(
+            strategy,
+            proba=proba,
+            embeddings=fused,
+            labeled=excluded,
+            n=queue_size,
+            class_names=list(class_names),
+            multi_label=multi_label,
+            seed=seed,
+        )
+        queue = _describe(model, X, presence, proba, picked.indices, picked.reasons, ids, version)
     return Generation(
         version=version,
         model=model,

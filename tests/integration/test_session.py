@@ -269,3 +269,14 @@ def test_simulate_stops_when_the_pool_runs_out():
         strategies=["random", "hybrid"],
     )
     assert curves["n_labels"].max() == 21  # 70 % of 30 items are labelable; 30 % held out
+
+
+def test_labeling_every_item_is_not_a_training_failure(subset, tmp_path):
+    small = subset.groupby("category").head(3).reset_index(drop=True)
+    with _session(small, tmp_path, background=False) as s:
+        truth = _truth(small)
+        s.label_many({i: truth[i] for i in truth.index})
+        assert s.status()["error"] is None
+        assert s.model_version >= 1
+        assert s.queue(3) == []
+        assert s.next() is None

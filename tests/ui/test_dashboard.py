@@ -14,6 +14,7 @@ pytestmark = pytest.mark.ui
 
 SETUP = "\n".join(
     [
+        "import json",
         "truth = df.set_index('id')['category']",
         "session.label_many({q.id: truth[q.id] for q in session.queue(30)})",
         "dash = mm.Dashboard(session)",
@@ -28,7 +29,7 @@ def _metrics(nb) -> dict:
 
 def test_charts_show_the_session_metrics(notebook, tmp_path):
     store = tmp_path / "labels.sqlite"
-    nb = notebook([session_cell(store, per_class=12, background=False) + "\n" + SETUP, "dash"])
+    nb = notebook([session_cell(store, per_class=15, both_audio=False, background=False) + "\n" + SETUP, "dash"])
     nb.run_all()
     root = widget(nb, 1, ".mmw-dashboard")
     metrics = _metrics(nb)
@@ -73,7 +74,7 @@ def test_charts_show_the_session_metrics(notebook, tmp_path):
 
 def test_a_confusion_cell_opens_its_items_for_review(notebook, tmp_path):
     store = tmp_path / "labels.sqlite"
-    nb = notebook([session_cell(store, per_class=12, background=False) + "\n" + SETUP, "dash"])
+    nb = notebook([session_cell(store, per_class=15, both_audio=False, background=False) + "\n" + SETUP, "dash"])
     nb.run_all()
     root = widget(nb, 1, ".mmw-dashboard")
     cell = root.locator(".mmw-confusion .mmw-cell.mmw-clickable").first
