@@ -2,13 +2,11 @@
 
 import numpy as np
 import pytest
+from _samples import CATEGORIES, subset_session
 
 import mmwidgets as mm
 from mmwidgets.encoders import default_cache_dir
 from mmwidgets.session.cli import sample_session
-
-CATEGORIES = ["animals", "food", "vehicles", "clothes"]
-FAST = {"text": "hashing", "image": "pixels", "audio": "logmel"}
 
 
 @pytest.mark.slow
@@ -49,19 +47,7 @@ def test_planted_label_errors_are_found(tmp_path):
 def session(tmp_path):
     df = mm.load_sample()
     df = df[df["category"].isin(CATEGORIES)].groupby("category").head(30).reset_index(drop=True)
-    s = mm.Session(
-        df,
-        labels=CATEGORIES,
-        id="id",
-        text="text",
-        image="image",
-        audio=["speech", "sound"],
-        store=tmp_path / "labels.sqlite",
-        encoders=FAST,
-        cache_dir=tmp_path.parent / "embeddings",
-        progress=False,
-        background=False,
-    )
+    s = subset_session(df, tmp_path, background=False)
     truth = df.set_index("id")["category"]
     s.label_many({q.id: truth[q.id] for q in s.queue(40)})
     yield s

@@ -10,12 +10,10 @@ import time
 
 import numpy as np
 import pytest
+from _samples import CATEGORIES, FAST, subset_session
 
 import mmwidgets as mm
 from mmwidgets.session import EVENT_KINDS
-
-CATEGORIES = ["animals", "food", "vehicles", "clothes"]
-FAST = {"text": "hashing", "image": "pixels", "audio": "logmel"}
 
 
 @pytest.fixture(scope="module")
@@ -26,19 +24,7 @@ def subset():
 
 
 def _session(subset, tmp_path, **kw):
-    kw.setdefault("encoders", FAST)
-    kw.setdefault("progress", False)
-    kw.setdefault("cache_dir", tmp_path.parent / "embeddings")
-    return mm.Session(
-        subset,
-        labels=CATEGORIES,
-        id="id",
-        text="text",
-        image="image",
-        audio=["speech", "sound"],
-        store=tmp_path / "labels.sqlite",
-        **kw,
-    )
+    return subset_session(subset, tmp_path, **kw)
 
 
 def _truth(subset):

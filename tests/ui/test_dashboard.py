@@ -23,13 +23,17 @@ SETUP = "\n".join(
 )
 
 
+def _setup(store) -> str:
+    return session_cell(store, per_class=15, both_audio=False, background=False) + "\n" + SETUP
+
+
 def _metrics(nb) -> dict:
     return json.loads(nb.execute("import json; print(json.dumps(session.metrics().as_dict()))"))
 
 
 def test_charts_show_the_session_metrics(notebook, tmp_path):
     store = tmp_path / "labels.sqlite"
-    nb = notebook([session_cell(store, per_class=15, both_audio=False, background=False) + "\n" + SETUP, "dash"])
+    nb = notebook([_setup(store), "dash"])
     nb.run_all()
     root = widget(nb, 1, ".mmw-dashboard")
     metrics = _metrics(nb)
@@ -74,7 +78,7 @@ def test_charts_show_the_session_metrics(notebook, tmp_path):
 
 def test_a_confusion_cell_opens_its_items_for_review(notebook, tmp_path):
     store = tmp_path / "labels.sqlite"
-    nb = notebook([session_cell(store, per_class=15, both_audio=False, background=False) + "\n" + SETUP, "dash"])
+    nb = notebook([_setup(store), "dash"])
     nb.run_all()
     root = widget(nb, 1, ".mmw-dashboard")
     cell = root.locator(".mmw-confusion .mmw-cell.mmw-clickable").first

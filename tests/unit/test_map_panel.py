@@ -13,13 +13,11 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from _samples import CATEGORIES, subset_session
 from PIL import Image
 
 import mmwidgets as mm
 from mmwidgets.widgets import _protocol
-
-CATEGORIES = ["animals", "food", "vehicles", "clothes"]
-FAST = {"text": "hashing", "image": "pixels", "audio": "logmel"}
 
 
 @pytest.fixture(scope="module")
@@ -34,18 +32,7 @@ def session(subset, tmp_path_factory):
     # one session for the module: a fused model costs tens of seconds on the shared cores, so it
     # retrains in the background; tests compare what the store records, not label totals
     folder = tmp_path_factory.mktemp("map")
-    s = mm.Session(
-        subset,
-        labels=CATEGORIES,
-        id="id",
-        text="text",
-        image="image",
-        audio=["speech", "sound"],
-        store=folder / "labels.sqlite",
-        encoders=FAST,
-        cache_dir=folder / "embeddings",
-        progress=False,
-    )
+    s = subset_session(subset, folder, cache_dir=folder / "embeddings")
     truth = subset.set_index("id")["category"]
     assert s.wait(timeout=300)  # embeddings ready
     s.label_many({q.id: truth[q.id] for q in s.queue(6)})
