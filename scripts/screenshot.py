@@ -42,10 +42,14 @@ def cells(folder: Path) -> list[str]:
                              audio=["speech", "sound"], store={str(folder / "labels.sqlite")!r},
                              cache_dir=default_cache_dir(), progress=False)
         truth = df.set_index("id")["category"]
-        # a head start, so the model panel has something to say
-        seed = df.groupby("category").head(12)
-        session.label_many(dict(zip(seed["id"], seed["category"])))
-        assert session.wait(timeout=300)
+        # a head start in four rounds, so the model panel and the learning curve have something
+        # to say, and a simulated random-sampling run for the dashboard's dashed baseline
+        seed = df.groupby("category").head(12).sample(frac=1, random_state=0)
+        for start in range(0, len(seed), 18):
+            part = seed[start : start + 18]
+            session.label_many(dict(zip(part["id"], part["category"])))
+            assert session.wait(timeout=300)
+        session.simulate("category", budget=80, seeds=2, strategies=["random"])
         """
     ).strip()
     return [
@@ -127,7 +131,15 @@ def shoot_dashboard(nb: Notebook, out: Path) -> None:
     counts = [int(c.get_attribute("data-count") or 0) for c in cells.all()]
     if counts:
         cells.nth(counts.index(max(counts))).click()
-        wait_until(lambda: cell.locator(".mmw-tile").count(), page=nb.page, what="review tiles")
+        wait_until(
+            lambda: (
+                cell.locator(".mmw-tile").count()
+                or cell.locator(".mmw-error:not([hidden])").all_inner_texts()
+            ),
+            timeout=120,
+            page=nb.page,
+            what="review tiles",
+        )
         nb.page.wait_for_timeout(500)
     cell.screenshot(path=str(out))
     print(f"wrote {out}")
@@ -139,12 +151,14 @@ def shoot_map(nb: Notebook, out: Path) -> None:
     root.wait_for(state="visible")
     wait_until(lambda: int(root.get_attribute("data-points") or 0), page=nb.page, what="points")
     canvas = root.locator("canvas").first
+    canvas.scroll_into_view_if_needed()
+    nb.page.wait_for_timeout(300)
     box = canvas.bounding_box()
     assert box is not None
     cx, cy, r = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["height"] / 5
     page = nb.page
-    page.keyboard.down("Shift")
     page.mouse.move(cx - r, cy - r)
+    page.keyboard.down("Shift")
     page.mouse.down()
     for x, y in [(cx + r, cy - r), (cx + r, cy + r), (cx - r, cy + r), (cx - r, cy - r)]:
         page.mouse.move(x, y, steps=8)

@@ -44,8 +44,9 @@ export function lineChart(series, { width = 380, height = 210, xLabel = "", yLab
       }),
     );
   const dots = series.flatMap((d) => (d.points.length === 1 ? [s("circle", { cx: X(d.points[0][0]), cy: Y(d.points[0][1]), r: 3, class: `mmw-dot ${d.cls ?? ""}` })] : []));
+  const offsets = series.map((_, i) => series.slice(0, i).reduce((x, d) => x + 34 + 5.6 * d.name.length, 0));
   const legend = series.map((d, i) =>
-    s("g", { transform: `translate(${pad.l + 8 + i * 110},${pad.t + 4})` },
+    s("g", { transform: `translate(${pad.l + 8 + offsets[i]},${pad.t + 4})` },
       s("line", { x1: 0, x2: 16, y1: 6, y2: 6, class: `mmw-line ${d.cls ?? ""}`, "stroke-dasharray": d.dashed ? "5 4" : null }),
       s("text", { x: 20, y: 10, class: "mmw-tick", text: d.name })),
   );

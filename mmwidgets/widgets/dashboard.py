@@ -60,6 +60,8 @@ class _Panel(SessionWidget):
 
     def __init__(self, session: Session, owner: Dashboard) -> None:
         self._owner = owner
+        #: the evaluation on screen: a confusion-cell click opens exactly the items it counted
+        self.shown: Evaluation | None = None
         super().__init__(session, ItemPacker(session.dataset, cache_size=1))
         self._handle(kinds.DRILL, self._drill)
 
@@ -93,6 +95,7 @@ class _Panel(SessionWidget):
         }
         if evaluation is not None:
             data |= _evaluation_data(s, evaluation)
+            self.shown = evaluation
         return dict(jsonable(data))
 
     def _drill(self, args: dict[str, Any], _out: Outbox) -> dict[str, Any]:
@@ -160,7 +163,8 @@ class Dashboard(DrillDown):
     def open_cell(self, true: str, predicted: str) -> int:
         """Review the items labeled ``true`` that the model predicts as ``predicted``.
 
-        Returns how many items the Gallery below the dashboard shows.
+        The items are those the confusion matrix on screen counted (labels that arrived since
+        appear after the next evaluation). Returns how many the Gallery below shows.
 
         Examples
         --------
@@ -171,7 +175,10 @@ class Dashboard(DrillDown):
         """
         import pandas as pd
 
-        ids = self.session.confusion_items(true, predicted)
+        from mmwidgets.session._review import confusion_items
+
+        shown = self.panel.shown or self.session.tracking.evaluation()
+        ids = confusion_items(shown, true, predicted)
         reason = f"labeled {true}, model says {predicted}"
         self.open_gallery(pd.DataFrame({"id": ids, "reason": [reason] * len(ids)}))
         return len(ids)
