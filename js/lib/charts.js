@@ -13,7 +13,7 @@ export function s(tag, attrs = {}, ...children) {
     else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
     else el.setAttribute(key, String(value));
   }
-  for (const child of children.flat()) if (child != null && child !== false) el.append(child);
+  for (const child of children.flat(Infinity)) if (child != null && child !== false) el.append(child);
   return el;
 }
 
@@ -21,8 +21,8 @@ export function s(tag, attrs = {}, ...children) {
  * Line chart: series = [{name, points: [[x, y]], cls, dashed}], y in [0, 1].
  * Returns an <svg> with one <path class="mmw-line {cls}"> per series and a legend.
  */
-export function lineChart(series, { width = 380, height = 210, xLabel = "", yLabel = "" } = {}) {
-  const pad = { l: 38, r: 10, t: 10, b: 34 };
+export function lineChart(series, { width = 380, height = 224, xLabel = "", yLabel = "" } = {}) {
+  const pad = { l: 38, r: 10, t: 10, b: 48 };
   const xs = series.flatMap((d) => d.points.map((p) => p[0]));
   const xMax = Math.max(10, ...xs);
   const X = (x) => pad.l + ((width - pad.l - pad.r) * x) / xMax;
@@ -46,13 +46,13 @@ export function lineChart(series, { width = 380, height = 210, xLabel = "", yLab
   const dots = series.flatMap((d) => (d.points.length === 1 ? [s("circle", { cx: X(d.points[0][0]), cy: Y(d.points[0][1]), r: 3, class: `mmw-dot ${d.cls ?? ""}` })] : []));
   const offsets = series.map((_, i) => series.slice(0, i).reduce((x, d) => x + 34 + 5.6 * d.name.length, 0));
   const legend = series.map((d, i) =>
-    s("g", { transform: `translate(${pad.l + 8 + offsets[i]},${pad.t + 4})` },
+    s("g", { transform: `translate(${pad.l + 8 + offsets[i]},${height - 16})` },
       s("line", { x1: 0, x2: 16, y1: 6, y2: 6, class: `mmw-line ${d.cls ?? ""}`, "stroke-dasharray": d.dashed ? "5 4" : null }),
       s("text", { x: 20, y: 10, class: "mmw-tick", text: d.name })),
   );
   return s("svg", { viewBox: `0 0 ${width} ${height}`, width, height, class: "mmw-chart", role: "img" },
     grid, ticks, lines, dots, legend,
-    s("text", { x: (width + pad.l) / 2, y: height - 4, "text-anchor": "middle", class: "mmw-axis", text: xLabel }),
+    s("text", { x: (width + pad.l) / 2, y: height - pad.b + 27, "text-anchor": "middle", class: "mmw-axis", text: xLabel }),
     s("text", { x: 10, y: pad.t + (height - pad.b) / 2, transform: `rotate(-90 10 ${pad.t + (height - pad.b) / 2})`, "text-anchor": "middle", class: "mmw-axis", text: yLabel }));
 }
 
