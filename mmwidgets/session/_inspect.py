@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mmwidgets.session._review import confusion_items, suspected_errors
+from mmwidgets.session._loop import read_proba
+from mmwidgets.session._review import (
+    ablation_rows,
+    confusion_items,
+    count_labels,
+    suspected_errors,
+)
 from mmwidgets.session._state import QueuedItem
 
 if TYPE_CHECKING:
@@ -128,28 +134,36 @@ class InspectMixin:
             pairs = [(str(i), f"re-check: {r}") for i, r in found]
         else:
             pairs = [(str(i), "re-check: chosen for review") for i in items]
-        gen = self._generation
-        queued = {}
-        for iid, reason in pairs:
-            iid = self._check_item(iid)
-            probabilities: dict[str, float] = {}
-            prediction, confidence = None, None
-            if gen.proba is not None:
-                p = gen.proba[self._row[iid]]
-                probabilities = {c: float(v) for c, v in zip(self.labels, p, strict=True)}
-                prediction, confidence = self.labels[int(p.argmax())], float(p.max())
-            queued[iid] = QueuedItem(
-                id=iid,
-                reason=reason,
-                prediction=prediction,
-                confidence=confidence,
-                probabilities=probabilities,
-                model_version=gen.version,
-            )
+        queued = {self._check_item(iid): self.describe(iid, reason) for iid, reason in pairs}
         with self._lock:
             self._recheck.update(queued)
-        self.events.emit("queue_changed", version=gen.version)
+        self.events.emit("queue_changed", version=self._generation.version)
         return len(queued)
+
+    def describe(self, item_id: str | int, reason: str) -> QueuedItem:
+        """Any item as a queue entry: the current model's prediction of it, with ``reason``.
+
+        Examples
+        --------
+        >>> item = session.describe(session.dataset.ids[0], "picked by hand")
+        >>> item.prediction in session.labels, item.reason
+        (True, 'picked by hand')
+        """
+        iid = self._check_item(item_id)
+        gen = self._generation
+        if gen.proba is None:
+            return QueuedItem(id=iid, reason=reason, model_version=gen.version)
+        prediction, confidence, probabilities = read_proba(
+            self.labels, gen.proba[self._row[iid]], self.multi_label
+        )
+        return QueuedItem(
+            id=iid,
+            reason=reason,
+            prediction=prediction,
+            confidence=confidence,
+            probabilities=probabilities,
+            model_version=gen.version,
+        )
 
     def confusion_items(self, true: str, predicted: str) -> list[str]:
         """Ids behind one confusion-matrix cell: labeled ``true``, predicted ``predicted``.
@@ -175,20 +189,7 @@ class InspectMixin:
         """
         import pandas as pd
 
-        ev = self.tracking.evaluation()
-        rows = [("none", ev.metrics), *ev.masked.items()]
-        base = ev.metrics.accuracy
-        return pd.DataFrame(
-            [
-                {
-                    "masked": name,
-                    "accuracy": m.accuracy,
-                    "macro_f1": m.macro_f1,
-                    "accuracy_drop": base - m.accuracy,
-                }
-                for name, m in rows
-            ]
-        )
+        return pd.DataFrame(ablation_rows(self.tracking.evaluation()))
 
     def modality_weights(self) -> dict[str, float] | None:
         """The learned per-column weights of a ``"weighted"`` fusion model, else None.
@@ -255,9 +256,4 @@ class InspectMixin:
         >>> sum(session.label_counts().values()) >= len(session.store)
         True
         """
-        counts = dict.fromkeys(self.labels, 0)
-        for value in self.store.current()["label"]:
-            for label in value if isinstance(value, list | tuple) else [value]:
-                if label in counts:
-                    counts[label] += 1
-        return counts
+        return count_labels(self.store.current()["label"], self.labels)

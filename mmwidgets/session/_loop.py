@@ -13,7 +13,7 @@ from mmwidgets.active import query
 from mmwidgets.fusion import FusionClassifier
 from mmwidgets.session._state import Generation, QueuedItem
 
-__all__ = ["can_train", "next_generation", "random_queue"]
+__all__ = ["can_train", "next_generation", "random_queue", "read_proba"]
 
 
 def can_train(labels: Sequence[Any], multi_label: bool) -> bool:
@@ -33,6 +33,25 @@ def random_queue(
     return tuple(QueuedItem(id=ids[i], reason=reason) for i in picks)
 
 
+def read_proba(
+    classes: Sequence[str], p: np.ndarray, multi_label: bool
+) -> tuple[Any, float, dict[str, float]]:
+    """(prediction, confidence, probabilities) of one item's probability row.
+
+    Examples
+    --------
+    >>> read_proba(["cat", "dog"], np.array([0.2, 0.8]), False)[:2]
+    ('dog', 0.8)
+    """
+    if multi_label:
+        prediction: Any = tuple(c for c, v in zip(classes, p, strict=True) if v >= 0.5)
+        confidence = float(np.mean(np.maximum(p, 1 - p)))
+    else:
+        prediction = classes[int(p.argmax())]
+        confidence = float(p.max())
+    return prediction, confidence, {c: float(v) for c, v in zip(classes, p, strict=True)}
+
+
 def _describe(
     model: FusionClassifier,
     X: Mapping[str, np.ndarray],
@@ -48,20 +67,14 @@ def _describe(
     attribution = model.attribution(sub, presence[rows]) if len(rows) else np.zeros((0, 0))
     items = []
     for k, (row, reason) in enumerate(zip(rows, reasons, strict=True)):
-        p = proba[row]
-        if model.multi_label:
-            prediction: Any = tuple(c for c, v in zip(classes, p, strict=True) if v >= 0.5)
-            confidence = float(np.mean(np.maximum(p, 1 - p)))
-        else:
-            prediction = classes[int(p.argmax())]
-            confidence = float(p.max())
+        prediction, confidence, probabilities = read_proba(classes, proba[row], model.multi_label)
         items.append(
             QueuedItem(
                 id=ids[row],
                 reason=reason,
                 prediction=prediction,
                 confidence=confidence,
-                probabilities={c: float(v) for c, v in zip(classes, p, strict=True)},
+                probabilities=probabilities,
                 attribution={
                     m: float(a) for m, a in zip(model.modalities_, attribution[k], strict=True)
                 },

@@ -12,7 +12,14 @@ from mmwidgets.session._metrics import Metrics
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["SUSPECT_COLUMNS", "Evaluation", "confusion_items", "suspected_errors"]
+__all__ = [
+    "SUSPECT_COLUMNS",
+    "Evaluation",
+    "ablation_rows",
+    "confusion_items",
+    "count_labels",
+    "suspected_errors",
+]
 
 SUSPECT_COLUMNS = ["id", "label", "suggested", "p_suggested", "p_label", "quality", "reason"]
 
@@ -36,6 +43,43 @@ class Evaluation:
     def n_labels(self) -> int:
         """How many labeled items were evaluated."""
         return len(self.ids)
+
+
+def ablation_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
+    """Accuracy and macro-F1 with every column ("none" masked), then with each column masked.
+
+    Examples
+    --------
+    >>> [row["masked"] for row in ablation_rows(session.tracking.evaluation())][:2]
+    ['none', 'text']
+    """
+    base = evaluation.metrics.accuracy
+    rows = [("none", evaluation.metrics), *evaluation.masked.items()]
+    return [
+        {
+            "masked": name,
+            "accuracy": m.accuracy,
+            "macro_f1": m.macro_f1,
+            "accuracy_drop": base - m.accuracy,
+        }
+        for name, m in rows
+    ]
+
+
+def count_labels(values: Any, labels: Any) -> dict[str, int]:
+    """How many of ``values`` (labels, or tuples of labels) carry each of ``labels``.
+
+    Examples
+    --------
+    >>> count_labels(["a", ("a", "b"), "a"], ["a", "b", "c"])
+    {'a': 3, 'b': 1, 'c': 0}
+    """
+    counts = dict.fromkeys(labels, 0)
+    for value in values:
+        for label in value if isinstance(value, list | tuple) else (value,):
+            if label in counts:
+                counts[label] += 1
+    return counts
 
 
 def _fmt(labels: Any) -> str:

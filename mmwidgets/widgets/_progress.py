@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from mmwidgets.session._review import count_labels
+
 if TYPE_CHECKING:
     from mmwidgets.session import Session
 
@@ -26,10 +28,7 @@ def label_progress(session: Session, now: float | None = None) -> dict[str, Any]
     (12, 12)
     """
     current = session.store.current()
-    per_class = dict.fromkeys(session.labels, 0)
-    for label in current["label"]:
-        for name in label if isinstance(label, tuple) else (label,):
-            per_class[name] = per_class.get(name, 0) + 1
+    per_class = count_labels(current["label"], session.labels)
     return {
         "labeled": len(current),
         "skipped": len(session.store.skipped()),

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import traitlets as t
 
+from mmwidgets.session._review import ablation_rows, confusion_items
 from mmwidgets.widgets import _protocol as kinds
 from mmwidgets.widgets._base import Outbox
 from mmwidgets.widgets._drill import DrillDown
@@ -40,16 +41,6 @@ def baseline_curve(simulation: pd.DataFrame | None) -> list[dict[str, float]]:
         {"n_labels": float(n), "accuracy": round(float(a), 6)}
         for n, a in zip(mean.index, mean.to_numpy(), strict=True)
     ]
-
-
-def _evaluation_data(session: Session, evaluation: Evaluation) -> dict[str, Any]:
-    m = evaluation.metrics
-    base = m.accuracy
-    ablation = [{"masked": "none", "accuracy": base, "macro_f1": m.macro_f1}] + [
-        {"masked": col, "accuracy": mm.accuracy, "macro_f1": mm.macro_f1}
-        for col, mm in evaluation.masked.items()
-    ]
-    return {"metrics": m.as_dict(), "ablation": ablation, "evaluated_on": evaluation.n_labels}
 
 
 class _Panel(SessionWidget):
@@ -94,7 +85,11 @@ class _Panel(SessionWidget):
             "evaluated_on": 0,
         }
         if evaluation is not None:
-            data |= _evaluation_data(s, evaluation)
+            data |= {
+                "metrics": evaluation.metrics.as_dict(),
+                "ablation": ablation_rows(evaluation),
+                "evaluated_on": evaluation.n_labels,
+            }
             self.shown = evaluation
         return dict(jsonable(data))
 
@@ -174,8 +169,6 @@ class Dashboard(DrillDown):
         True
         """
         import pandas as pd
-
-        from mmwidgets.session._review import confusion_items
 
         shown = self.panel.shown or self.session.tracking.evaluation()
         ids = confusion_items(shown, true, predicted)

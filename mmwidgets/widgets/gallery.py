@@ -94,17 +94,12 @@ class Gallery(SessionWidget):
 
     def _review_page(self, out: Outbox) -> list[dict[str, Any]]:
         assert self._review is not None
-        proba = self.session.predictions()
         items = []
         for iid, reason in list(self._review.items())[: self.n]:
             payload = self._packer.pack(iid, out)
-            meta: dict[str, Any] = {"id": iid, "reason": reason}
-            if iid in proba.index:
-                row = proba.loc[iid].to_numpy(dtype=float)
-                meta["prediction"] = str(proba.columns[int(row.argmax())])
-                meta["confidence"] = float(row.max())
-            meta["label"] = jsonable(self.session.store.get(iid))
-            payload["meta"] = meta
+            meta = self.session.describe(iid, reason).as_dict()
+            meta["label"] = self.session.store.get(iid)
+            payload["meta"] = jsonable(meta)
             items.append(payload)
         return items
 
