@@ -17,7 +17,9 @@ Examples
 
 from __future__ import annotations
 
+# each strategy module registers itself on import: a new strategy is one more line here
 from mmwidgets.active._cold_start import cold_start
+from mmwidgets.active._dispatch import DEFAULT_STRATEGY, query
 from mmwidgets.active._diversity import k_center_greedy
 from mmwidgets.active._errors import (
     EmptyPoolError,
@@ -28,7 +30,16 @@ from mmwidgets.active._errors import (
 from mmwidgets.active._geometry import Metric
 from mmwidgets.active._hybrid import hybrid
 from mmwidgets.active._query import Query, Seed
-from mmwidgets.active._registry import DEFAULT_STRATEGY, STRATEGIES, get_strategy, query
+from mmwidgets.active._registry import (
+    STRATEGIES,
+    Need,
+    StrategyFunction,
+    StrategySpec,
+    get_strategy,
+    register_strategy,
+    resolve_strategy,
+    unregister_strategy,
+)
 from mmwidgets.active._sampling import random_sampling
 from mmwidgets.active._uncertainty import entropy, least_confidence, margin
 
@@ -38,9 +49,12 @@ __all__ = [
     "EmptyPoolError",
     "Metric",
     "MissingInputError",
+    "Need",
     "Query",
     "Seed",
     "ShapeMismatchError",
+    "StrategyFunction",
+    "StrategySpec",
     "UnknownStrategyError",
     "cold_start",
     "entropy",
@@ -51,4 +65,7 @@ __all__ = [
     "margin",
     "query",
     "random_sampling",
+    "register_strategy",
+    "resolve_strategy",
+    "unregister_strategy",
 ]

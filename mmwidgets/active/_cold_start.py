@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from mmwidgets.active._geometry import Metric, _farthest_first, _min_distances_to, _Points, _prepare
 from mmwidgets.active._query import Query, Seed, _check_labeled, _check_n, _empty_pool, _fmt, _rng
+from mmwidgets.active._registry import register_strategy
 
 __all__ = ["cold_start"]
 
@@ -191,3 +192,10 @@ def cold_start(
         picks += more
         reasons += [f"far from labeled items and earlier picks (distance {_fmt(g)})" for g in gaps]
     return Query(np.array(picks, dtype=np.int64), reasons, "cold_start")
+
+
+@register_strategy("cold_start", needs=("embeddings",), public=cold_start)
+def _cold_start(
+    *, labeled: npt.NDArray[np.bool_], n: int, embeddings: Any, seed: Seed, **_: object
+) -> Query:
+    return cold_start(embeddings, labeled, n, seed=seed)

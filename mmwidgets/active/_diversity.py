@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from mmwidgets.active._geometry import (
     Metric,
@@ -15,6 +16,7 @@ from mmwidgets.active._geometry import (
     _prepare,
 )
 from mmwidgets.active._query import Query, _check_labeled, _check_n, _empty_pool, _fmt
+from mmwidgets.active._registry import register_strategy
 
 __all__ = ["k_center_greedy"]
 
@@ -82,3 +84,8 @@ def k_center_greedy(embeddings: Any, labeled: Any, n: int, *, metric: Metric = "
     reasons = ["most central item (nothing labeled yet)"]
     reasons += [f"far from earlier picks (distance {_fmt(g)})" for g in gaps]
     return Query(np.array([first, *picks]), reasons, "k_center")
+
+
+@register_strategy("k_center", needs=("embeddings",), public=k_center_greedy)
+def _k_center(*, labeled: npt.NDArray[np.bool_], n: int, embeddings: Any, **_: object) -> Query:
+    return k_center_greedy(embeddings, labeled, n)

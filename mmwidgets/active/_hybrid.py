@@ -21,6 +21,7 @@ from mmwidgets.active._query import (
     _rng,
     _top_n,
 )
+from mmwidgets.active._registry import register_strategy
 from mmwidgets.active._uncertainty import _check_proba, _reasons, _scores
 
 __all__ = ["hybrid"]
@@ -224,3 +225,20 @@ def hybrid(
         picks.append(item)
         reasons.append(reason)
     return Query(np.array(picks, dtype=np.int64), reasons, "hybrid")
+
+
+# embeddings are optional: without them the batch is ranked by margin alone, not de-duplicated
+@register_strategy("hybrid", needs=("proba",), optional=("embeddings",), public=hybrid)
+def _hybrid(
+    *,
+    labeled: npt.NDArray[np.bool_],
+    n: int,
+    proba: Any,
+    embeddings: Any,
+    class_names: Sequence[str] | None,
+    multi_label: bool,
+    seed: Seed,
+) -> Query:
+    return hybrid(
+        proba, embeddings, labeled, n, class_names=class_names, multi_label=multi_label, seed=seed
+    )

@@ -1,42 +1,319 @@
-"""Strategies by name, and :func:`query`: one call signature for all of them."""
+"""Strategies by name: one keyword call signature for all of them, registered by a decorator.
+
+A strategy is any function called as ``fn(labeled=, n=, proba=, embeddings=, class_names=,
+multi_label=, seed=)`` that returns a :class:`Query`. :func:`register_strategy` files it under a
+name together with the inputs it ``needs``; :func:`~mmwidgets.active.query` reads those needs to
+fall back, widen the mask and check inputs, so adding a strategy is one module and one decorator.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from types import MappingProxyType
-from typing import Any
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
-from mmwidgets.active._cold_start import cold_start
-from mmwidgets.active._diversity import k_center_greedy
-from mmwidgets.active._errors import MissingInputError, UnknownStrategyError
-from mmwidgets.active._geometry import _prepare
-from mmwidgets.active._hybrid import hybrid
-from mmwidgets.active._query import Query, Seed, _check_labeled, _empty_pool
-from mmwidgets.active._sampling import random_sampling
-from mmwidgets.active._uncertainty import entropy, least_confidence, margin
+from mmwidgets.active._errors import UnknownStrategyError
+from mmwidgets.active._query import Query, Seed
 
-__all__ = ["DEFAULT_STRATEGY", "STRATEGIES", "get_strategy", "query"]
+__all__ = [
+    "STRATEGIES",
+    "Need",
+    "StrategyFunction",
+    "StrategySpec",
+    "get_strategy",
+    "register_strategy",
+    "resolve_strategy",
+    "unregister_strategy",
+]
 
-#: every query strategy by name; read-only
-STRATEGIES: Mapping[str, Callable[..., Query]] = MappingProxyType(
-    {
-        "hybrid": hybrid,
-        "margin": margin,
-        "least_confidence": least_confidence,
-        "entropy": entropy,
-        "k_center": k_center_greedy,
-        "cold_start": cold_start,
-        "random": random_sampling,
-    }
-)
-DEFAULT_STRATEGY = "hybrid"
-_NEEDS_PROBA = frozenset({"hybrid", "margin", "least_confidence", "entropy"})
+#: an input a strategy can ask for
+Need = Literal["proba", "embeddings"]
+_INPUTS: tuple[Need, ...] = ("proba", "embeddings")
+#: what a plain callable (not registered, no ``needs`` attribute) is assumed to need
+_DEFAULT_NEEDS: tuple[Need, ...] = ("proba",)
+
+
+class StrategyFunction(Protocol):
+    """The call signature every strategy shares (extra inputs may be taken as ``**_``)."""
+
+    def __call__(
+        self,
+        *,
+        labeled: npt.NDArray[np.bool_],
+        n: int,
+        proba: Any,
+        embeddings: Any,
+        class_names: Sequence[str] | None,
+        multi_label: bool,
+        seed: Seed,
+    ) -> Query:
+        """Pick at most ``n`` items where ``labeled`` is False, best first."""
+        ...
+
+
+F = TypeVar("F", bound=StrategyFunction)
+
+
+@dataclass(frozen=True)
+class StrategySpec:
+    """A strategy as the registry knows it.
+
+    Parameters
+    ----------
+    name : str
+        The name it is registered (or, for a plain callable, known) under.
+    function : StrategyFunction
+        Called with the shared keyword signature.
+    needs : tuple of {"proba", "embeddings"}
+        Inputs it cannot run without.
+    optional : tuple of {"proba", "embeddings"}
+        Inputs it uses when they are given; an input in neither tuple is passed as None.
+    public : callable
+        What :func:`get_strategy` and :data:`STRATEGIES` return: for a built-in its public
+        function with its own signature (e.g. :func:`~mmwidgets.active.margin`), otherwise
+        ``function``.
+
+    Examples
+    --------
+    >>> from mmwidgets.active import resolve_strategy
+    >>> spec = resolve_strategy("k_center")
+    >>> spec.name, spec.needs, spec.takes("embeddings"), spec.takes("proba")
+    ('k_center', ('embeddings',), True, False)
+    """
+
+    name: str
+    function: StrategyFunction
+    needs: tuple[Need, ...]
+    optional: tuple[Need, ...] = ()
+    public: Callable[..., Query] | None = None
+
+    def takes(self, what: Need) -> bool:
+        """Whether the strategy is given ``what`` (it needs it or uses it when present)."""
+        return what in self.needs or what in self.optional
+
+
+_SPECS: dict[str, StrategySpec] = {}
+
+
+class _Strategies(Mapping[str, Callable[..., Query]]):
+    """Read-only, live view: registered name -> public function."""
+
+    def __getitem__(self, name: str) -> Callable[..., Query]:
+        spec = _SPECS[name]
+        return spec.public if spec.public is not None else spec.function
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(_SPECS))
+
+    def __len__(self) -> int:
+        return len(_SPECS)
+
+    def __repr__(self) -> str:
+        return f"STRATEGIES({', '.join(_SPECS)})"
+
+
+#: every registered strategy by name (read-only; new ones appear as they are registered)
+STRATEGIES: Mapping[str, Callable[..., Query]] = _Strategies()
+
+
+def _check_inputs(argument: str, value: Any) -> tuple[Need, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise TypeError(f"{argument} must be a tuple such as ('proba',); got {value!r}")
+    given = tuple(value)
+    unknown = [v for v in given if v not in _INPUTS]
+    if unknown:
+        raise ValueError(f"{argument} may hold 'proba' and 'embeddings' only; got {unknown!r}")
+    return tuple(what for what in _INPUTS if what in given)
+
+
+def _unknown(name: object) -> UnknownStrategyError:
+    return UnknownStrategyError(
+        f"no query strategy named {name!r}; choose one of {', '.join(sorted(_SPECS))}"
+    )
+
+
+def register_strategy(
+    name: str,
+    *,
+    needs: Iterable[Need] = _DEFAULT_NEEDS,
+    optional: Iterable[Need] = (),
+    public: Callable[..., Query] | None = None,
+) -> Callable[[F], F]:
+    """Register a query strategy under ``name`` (a decorator).
+
+    The decorated function is called by :func:`~mmwidgets.active.query` with keywords only::
+
+        fn(labeled=, n=, proba=, embeddings=, class_names=, multi_label=, seed=)
+
+    ``labeled`` is a boolean mask of the items it must not pick (already labeled, and, for a
+    strategy that does not take embeddings, items whose embedding is NaN); at least one item is
+    eligible. It returns a :class:`Query` of at most ``n`` unique eligible indices, best first.
+    An input the strategy neither needs nor lists in ``optional`` arrives as None. Take the
+    keywords you do not use as ``**_``.
+
+    Parameters
+    ----------
+    name : str
+        The name to pass as ``strategy=``. Registering a name again replaces the entry only when
+        it is the same function redefined (a re-run notebook cell).
+    needs : tuple of {"proba", "embeddings"}
+        Inputs the strategy cannot run without. One that needs ``"proba"`` falls back to
+        ``cold_start`` while there is no model (or ``random`` without embeddings either); one
+        that needs ``"embeddings"`` raises :class:`MissingInputError` without them.
+    optional : tuple of {"proba", "embeddings"}
+        Inputs it uses when given (it then handles NaN rows itself).
+    public : callable, optional
+        What :func:`get_strategy` returns for ``name``; default the decorated function.
+
+    Returns
+    -------
+    callable
+        The decorator; it returns the function unchanged but for ``needs`` and ``optional``
+        attributes.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is taken by another function, or ``needs`` names an unknown input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mmwidgets.active import Query, query, register_strategy, unregister_strategy
+    >>> @register_strategy("first_unlabeled", needs=())
+    ... def first_unlabeled(*, labeled, n, **_):
+    ...     picks = np.flatnonzero(~labeled)[:n]
+    ...     return Query(picks, ["next in line"] * len(picks))
+    >>> query("first_unlabeled", labeled=np.array([True, False, False]), n=1).indices.tolist()
+    [1]
+    >>> unregister_strategy("first_unlabeled")
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"a strategy name must be a non-empty str; got {name!r}")
+    need = _check_inputs("needs", needs)
+    extra = tuple(w for w in _check_inputs("optional", optional) if w not in need)
+
+    def decorate(function: F) -> F:
+        if not callable(function):
+            raise TypeError(f"register_strategy({name!r}) decorates a function; got {function!r}")
+        old = _SPECS.get(name)
+        if old is not None and not _same_definition(old.function, function):
+            raise ValueError(
+                f"a query strategy named {name!r} is already registered"
+                f" ({_describe(old.function)}); pick another name"
+            )
+        _SPECS[name] = StrategySpec(name, function, need, extra, public)
+        # lets query() read the needs off the bare function; a builtin has no __dict__ for
+        # them, but the registry entry holds them anyway
+        with contextlib.suppress(TypeError):
+            vars(function).update(needs=need, optional=extra)
+        return function
+
+    return decorate
+
+
+def _describe(function: object) -> str:
+    module = getattr(function, "__module__", "?")
+    return f"{module}.{getattr(function, '__qualname__', repr(function))}"
+
+
+def _same_definition(a: object, b: object) -> bool:
+    return a is b or _describe(a) == _describe(b)
+
+
+def unregister_strategy(name: str) -> None:
+    """Remove the strategy registered under ``name`` (e.g. an experiment in a notebook).
+
+    :func:`~mmwidgets.active.query` falls back to ``"cold_start"`` and ``"random"``; keep those.
+
+    Raises
+    ------
+    UnknownStrategyError
+        No strategy has that name.
+
+    Examples
+    --------
+    >>> from mmwidgets.active import STRATEGIES, register_strategy, unregister_strategy
+    >>> @register_strategy("nothing", needs=())
+    ... def nothing(**_):
+    ...     return None
+    >>> "nothing" in STRATEGIES
+    True
+    >>> unregister_strategy("nothing")
+    >>> "nothing" in STRATEGIES
+    False
+    """
+    if not isinstance(name, str) or name not in _SPECS:
+        raise _unknown(name)
+    del _SPECS[name]
+
+
+def resolve_strategy(strategy: str | StrategyFunction) -> StrategySpec:
+    """The registered spec of a strategy name, or a spec for a user's callable.
+
+    Use it to validate a strategy early (the Session does at construction). A callable that was
+    registered resolves to its entry; any other callable is used as is, with the ``needs`` and
+    ``optional`` attributes it carries, by default ``needs=("proba",)`` (it falls back to
+    ``cold_start`` while there is no model) and no optional inputs.
+
+    Parameters
+    ----------
+    strategy : str or callable
+        A registered name, or a function with the shared keyword signature
+        (see :func:`register_strategy`).
+
+    Returns
+    -------
+    StrategySpec
+
+    Raises
+    ------
+    UnknownStrategyError
+        ``strategy`` is a str nobody registered; the message lists the names that are.
+    TypeError
+        ``strategy`` is neither a str nor callable.
+
+    Examples
+    --------
+    >>> from mmwidgets.active import resolve_strategy
+    >>> resolve_strategy("hybrid").needs
+    ('proba',)
+    >>> resolve_strategy(lambda **kw: None).needs  # a plain callable
+    ('proba',)
+    >>> try:
+    ...     resolve_strategy("smallest_margin")
+    ... except ValueError as err:
+    ...     print(err)  # doctest: +ELLIPSIS
+    no query strategy named 'smallest_margin'; choose one of cold_start, entropy, hybrid, ...
+    """
+    if isinstance(strategy, str):
+        try:
+            return _SPECS[strategy]
+        except KeyError:
+            raise _unknown(strategy) from None
+    if not callable(strategy):
+        raise TypeError(
+            "strategy must be a registered name or a callable; got"
+            f" {type(strategy).__name__} {strategy!r}"
+        )
+    for spec in _SPECS.values():
+        if spec.function == strategy:  # == so that a bound method matches too
+            return spec
+    need = _check_inputs("needs", getattr(strategy, "needs", _DEFAULT_NEEDS))
+    extra = _check_inputs("optional", getattr(strategy, "optional", ()))
+    name = getattr(strategy, "__name__", type(strategy).__name__)
+    return StrategySpec(name, strategy, need, extra)
 
 
 def get_strategy(name: str) -> Callable[..., Query]:
-    """The strategy function registered under ``name``.
+    """The public function of the strategy registered under ``name``.
+
+    For a built-in this is its function with its own signature (``get_strategy("margin")`` is
+    :func:`~mmwidgets.active.margin`); use :func:`resolve_strategy` for the shared signature.
 
     Raises
     ------
@@ -48,98 +325,7 @@ def get_strategy(name: str) -> Callable[..., Query]:
     >>> from mmwidgets.active import get_strategy
     >>> get_strategy("margin").__name__
     'margin'
-    >>> try:
-    ...     get_strategy("smallest_margin")
-    ... except ValueError as err:
-    ...     print(err)  # doctest: +ELLIPSIS
-    no query strategy named 'smallest_margin'; choose one of cold_start, entropy, hybrid, ...
     """
-    try:
-        return STRATEGIES[name]
-    except (KeyError, TypeError):
-        raise UnknownStrategyError(
-            f"no query strategy named {name!r}; choose one of {', '.join(sorted(STRATEGIES))}"
-        ) from None
-
-
-def query(
-    name: str = DEFAULT_STRATEGY,
-    *,
-    labeled: Any,
-    n: int,
-    proba: Any = None,
-    embeddings: Any = None,
-    class_names: Sequence[str] | None = None,
-    multi_label: bool = False,
-    seed: Seed = None,
-) -> Query:
-    """Run any strategy by name with one call signature.
-
-    A strategy that needs probabilities falls back to :func:`cold_start` when ``proba`` is None
-    (no model yet), or to :func:`random_sampling` when there are no embeddings either; the
-    returned ``Query.strategy`` names the strategy that actually ran. When ``embeddings`` are
-    given, items whose embedding row is NaN are never picked, whatever the strategy.
-
-    Parameters
-    ----------
-    name : str
-        A key of :data:`STRATEGIES`; default ``"hybrid"``.
-    labeled : array-like of bool, shape (n_items,)
-        True for items that already have a label.
-    n : int
-        How many items to pick.
-    proba : array-like of shape (n_items, n_classes), optional
-        The model's predicted probabilities.
-    embeddings : array-like of shape (n_items, dim), optional
-        One embedding per item (e.g. the fused embedding).
-    class_names : sequence of str, optional
-        Names used in the reasons.
-    multi_label : bool
-        ``proba`` holds independent per-label probabilities.
-    seed : int or numpy.random.Generator, optional
-        For the strategies that draw at random.
-
-    Returns
-    -------
-    Query
-
-    Raises
-    ------
-    UnknownStrategyError
-        ``name`` is not registered.
-    MissingInputError
-        ``k_center`` or ``cold_start`` without embeddings.
-    EmptyPoolError
-        Nothing is left to pick.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from mmwidgets.active import query
-    >>> emb = np.array([[1, 0], [0, 1], [1, 0.1]], dtype=np.float32)
-    >>> q = query("margin", embeddings=emb, labeled=np.array([True, False, False]), n=1)
-    >>> q.strategy, q.indices.tolist()
-    ('cold_start', [1])
-    """
-    get_strategy(name)
-    mask = _check_labeled(labeled)
-    if name in _NEEDS_PROBA and proba is None:
-        name = "cold_start" if embeddings is not None else "random"
-    if name in ("k_center", "cold_start") and embeddings is None:
-        raise MissingInputError(f"strategy {name!r} needs embeddings (one row per item)")
-    if name == "k_center":
-        return k_center_greedy(embeddings, mask, n)
-    if name == "cold_start":
-        return cold_start(embeddings, mask, n, seed=seed)
-    options: dict[str, Any] = {"class_names": class_names, "multi_label": multi_label}
-    if name == "hybrid":
-        return hybrid(proba, embeddings, mask, n, seed=seed, **options)
-    # the remaining strategies never see the embeddings: drop items whose media failed here
-    excluded = mask
-    if embeddings is not None:
-        excluded = mask | ~_prepare(embeddings, len(mask), "cosine").usable
-        if excluded.all():
-            raise _empty_pool(len(mask), int(np.count_nonzero(mask)))
-    if name == "random":
-        return random_sampling(excluded, n, seed=seed)
-    return STRATEGIES[name](proba, excluded, n, **options)
+    if not isinstance(name, str) or name not in _SPECS:
+        raise _unknown(name)
+    return STRATEGIES[name]

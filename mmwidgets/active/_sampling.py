@@ -6,8 +6,10 @@ import operator
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from mmwidgets.active._query import Query, Seed, _check_labeled, _check_n, _empty_pool, _rng
+from mmwidgets.active._registry import register_strategy
 
 __all__ = ["random_sampling"]
 
@@ -57,3 +59,8 @@ def random_sampling(pool: Any, n: int, *, seed: Seed = None) -> Query:
         raise _empty_pool(len(mask), int(mask.sum()))
     picks = _rng(seed).choice(candidates, size=min(n, len(candidates)), replace=False)
     return Query(picks.astype(np.int64), ["random pick"] * len(picks), "random")
+
+
+@register_strategy("random", needs=(), public=random_sampling)
+def _random(*, labeled: npt.NDArray[np.bool_], n: int, seed: Seed, **_: object) -> Query:
+    return random_sampling(labeled, n, seed=seed)

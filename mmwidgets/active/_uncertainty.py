@@ -25,6 +25,7 @@ from mmwidgets.active._query import (
     _fmt,
     _top_n,
 )
+from mmwidgets.active._registry import register_strategy
 
 __all__ = ["entropy", "least_confidence", "margin"]
 
@@ -241,3 +242,45 @@ def entropy(
     ([1, 0], 'entropy 1.09 (max 1.10)')
     """
     return _uncertainty("entropy", proba, labeled, n, class_names, multi_label)
+
+
+# --- the shared keyword signature (see register_strategy) ------------------------------------
+
+
+@register_strategy("margin", needs=("proba",), public=margin)
+def _margin(
+    *,
+    labeled: npt.NDArray[np.bool_],
+    n: int,
+    proba: Any,
+    class_names: Sequence[str] | None,
+    multi_label: bool,
+    **_: object,
+) -> Query:
+    return margin(proba, labeled, n, class_names=class_names, multi_label=multi_label)
+
+
+@register_strategy("least_confidence", needs=("proba",), public=least_confidence)
+def _least_confidence(
+    *,
+    labeled: npt.NDArray[np.bool_],
+    n: int,
+    proba: Any,
+    class_names: Sequence[str] | None,
+    multi_label: bool,
+    **_: object,
+) -> Query:
+    return least_confidence(proba, labeled, n, class_names=class_names, multi_label=multi_label)
+
+
+@register_strategy("entropy", needs=("proba",), public=entropy)
+def _entropy(
+    *,
+    labeled: npt.NDArray[np.bool_],
+    n: int,
+    proba: Any,
+    class_names: Sequence[str] | None,
+    multi_label: bool,
+    **_: object,
+) -> Query:
+    return entropy(proba, labeled, n, class_names=class_names, multi_label=multi_label)

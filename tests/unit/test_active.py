@@ -488,8 +488,8 @@ def test_public_surface_is_explicit():
     [
         "mmwidgets.active",
         "mmwidgets.active._cold_start",
+        "mmwidgets.active._dispatch",
         "mmwidgets.active._diversity",
-        "mmwidgets.active._errors",
         "mmwidgets.active._hybrid",
         "mmwidgets.active._query",
         "mmwidgets.active._registry",
