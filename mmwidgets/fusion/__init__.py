@@ -1,10 +1,18 @@
 """The fused multimodal classifier: fusion modes, missing-modality masks, calibration.
 
-torch is imported only when a model is built or used.
+torch is imported only when a model is built or used. Fusion modes are looked up by name in a
+registry; add one with :func:`register_fusion`.
+
+Examples
+--------
+>>> from mmwidgets.fusion import list_fusions
+>>> "weighted" in list_fusions()
+True
 """
 
 from __future__ import annotations
 
+from mmwidgets.fusion._registry import FusionFactory, get_fusion, list_fusions, register_fusion
 from mmwidgets.fusion.calibration import fit_temperature
 from mmwidgets.fusion.classifier import (
     FUSIONS,
@@ -16,7 +24,11 @@ from mmwidgets.fusion.classifier import (
 __all__ = [
     "FUSIONS",
     "FusionClassifier",
+    "FusionFactory",
     "NotFittedError",
     "TrainingCancelledError",
     "fit_temperature",
+    "get_fusion",
+    "list_fusions",
+    "register_fusion",
 ]

@@ -7,16 +7,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mmwidgets.data._errors import MMWidgetsError
+from mmwidgets.exceptions import TrainingCancelledError
 
 if TYPE_CHECKING:
     import torch
-
-    from mmwidgets.fusion._nets import FusionNet
-
-
-class TrainingCancelledError(MMWidgetsError):
-    """Training stopped early because ``should_stop()`` said so (e.g. the session closed)."""
+    from torch import nn
 
 
 def class_weights(targets: np.ndarray, n_classes: int, multi_label: bool) -> np.ndarray:
@@ -48,7 +43,7 @@ def drop_modalities(present: torch.Tensor, p: float, generator: torch.Generator)
 
 
 def train(
-    net: FusionNet,
+    net: nn.Module,
     xs: list[np.ndarray],
     present: np.ndarray,
     targets: np.ndarray,

@@ -1,4 +1,4 @@
-"""FusionClassifier: a scikit-learn style multimodal classifier over per-modality embeddings."""
+"""FusionClassifier: a scikit-learn multimodal classifier over per-modality embeddings."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 
+from mmwidgets.exceptions import TrainingCancelledError
 from mmwidgets.fusion._inputs import (
     Embeddings,
     check_embeddings,
@@ -14,23 +18,26 @@ from mmwidgets.fusion._inputs import (
     presence_from,
     rows_as_float32,
 )
-from mmwidgets.fusion._train import TrainingCancelledError, class_weights, train
+from mmwidgets.fusion._registry import BUILTIN_FUSIONS, get_fusion
+from mmwidgets.fusion._train import class_weights, train
 
 if TYPE_CHECKING:
-    from mmwidgets.fusion._nets import FusionNet
+    from typing import Self  # Python 3.11+, needed only by the type checker
+
+    from torch import nn
+
+    from mmwidgets.fusion._registry import FusionFactory
 
 __all__ = ["FUSIONS", "FusionClassifier", "NotFittedError", "TrainingCancelledError"]
 
 StopCheck = Callable[[], bool] | None
 
-FUSIONS = ("concat", "mapping", "weighted", "gated", "late")
+#: the built-in fusion modes (``list_fusions()`` also lists registered ones)
+FUSIONS = BUILTIN_FUSIONS
 
 
-class NotFittedError(RuntimeError):
-    """The classifier was used before ``fit``."""
-
-
-class FusionClassifier:
+# scikit-learn ships no type information, so its base classes are Any to mypy
+class FusionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Classify items from several modalities' embeddings, tolerating missing modalities.
 
     ``X`` is always a mapping ``{modality: (n_items, dim) array}``; a row that is all NaN (or
@@ -38,13 +45,20 @@ class FusionClassifier:
     mapping ``{modality: (n_items,) bool}`` or an ``(n_items, len(X))`` bool array whose columns
     follow ``X``'s key order.
 
+    A scikit-learn estimator: ``get_params``/``set_params``/``sklearn.base.clone`` work,
+    ``score`` is the accuracy (single-label), and using it before ``fit`` raises
+    ``sklearn.exceptions.NotFittedError``. Parameters are checked in ``fit``.
+
     Parameters
     ----------
-    fusion : {"concat", "mapping", "weighted", "gated", "late"}
-        How modalities are combined: concatenation of per-modality projections; one affine map
-        ``W x + b`` per modality into a shared space, averaged; learned softmax modality weights
-        ``Σ w_m proj_m(x_m)`` (readable as ``modality_weights_``); a gated multimodal unit with
-        per-item gates; or one head per modality with averaged probabilities.
+    fusion : str
+        The name of a registered fusion mode (:func:`~mmwidgets.fusion.list_fusions`). Built in:
+        ``"concat"``, concatenation of per-modality projections; ``"mapping"``, one affine map
+        ``W x + b`` per modality into a shared space, averaged; ``"weighted"``, learned softmax
+        modality weights ``Σ w_m proj_m(x_m)`` (readable as ``modality_weights_``);
+        ``"gated"``, a gated multimodal unit with per-item gates; ``"late"``, one head per
+        modality with averaged probabilities. Add your own with
+        :func:`~mmwidgets.fusion.register_fusion`.
     classes : sequence, optional
         The full label set; defaults to the labels seen in ``fit``.
     multi_label : bool
@@ -106,11 +120,12 @@ class FusionClassifier:
     # ---------------------------------------------------------------- fitting
     def fit(
         self, X: Embeddings, y: Any, presence: Any = None, *, should_stop: StopCheck = None
-    ) -> FusionClassifier:
+    ) -> Self:
         """Train from scratch on ``X`` and labels ``y`` (labels, or label lists if multi-label).
 
         ``should_stop``, when given, is polled once per epoch; when it returns True training
         raises :class:`TrainingCancelledError` (a closing session uses this to stop promptly).
+        An unknown ``fusion`` name raises :class:`~mmwidgets.exceptions.UnknownFusionError`.
 
         Examples
         --------
@@ -119,8 +134,7 @@ class FusionClassifier:
         >>> FusionClassifier(epochs=5).fit(X, ["a", "b", "a", "b"]).classes_.tolist()
         ['a', 'b']
         """
-        if self.fusion not in FUSIONS:
-            raise ValueError(f"unknown fusion {self.fusion!r}; choose one of {FUSIONS}")
+        factory = get_fusion(self.fusion)
         if self.class_weight not in ("balanced", None):
             raise ValueError(f"class_weight must be 'balanced' or None, got {self.class_weight!r}")
         names, n = check_embeddings(X)
@@ -130,13 +144,13 @@ class FusionClassifier:
         self.dims_ = [int(np.shape(X[m])[1]) for m in names]
         self.classes_ = self._resolve_classes(y)
         self.temperature_ = 1.0
-        self.net_ = self._build()
+        self.net_ = self._build(factory)
         self._train(X, y, presence, self.epochs, self.random_state, should_stop)
         return self
 
     def partial_fit(
         self, X: Embeddings, y: Any, presence: Any = None, *, should_stop: StopCheck = None
-    ) -> FusionClassifier:
+    ) -> Self:
         """Continue training from the current weights (a warm start) for ``partial_epochs``.
 
         Examples
@@ -161,20 +175,23 @@ class FusionClassifier:
             return np.asarray(sorted(seen, key=str), dtype=object)
         return np.asarray(sorted(set(y), key=str), dtype=object)
 
-    def _build(self) -> FusionNet:
+    def _build(self, factory: FusionFactory) -> nn.Module:
         import torch
 
-        from mmwidgets.fusion._nets import FusionNet
-
+        # the initial weights come from torch's global generator: fork it so equal seeds give
+        # equal models without disturbing anyone else's random stream
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.random_state)
-            net = FusionNet(
+            net = factory(
                 self.dims_,
                 len(self.classes_),
-                self.fusion,
-                self.hidden,
-                self.dropout,
-                self.multi_label,
+                hidden=self.hidden,
+                dropout=self.dropout,
+                multi_label=self.multi_label,
+            )
+        if not isinstance(net, torch.nn.Module):
+            raise TypeError(
+                f"fusion {self.fusion!r} built a {type(net).__name__}, not a torch.nn.Module"
             )
         net.eval()
         return net
@@ -212,8 +229,7 @@ class FusionClassifier:
 
     # ------------------------------------------------------------- prediction
     def _check_fitted(self) -> None:
-        if not hasattr(self, "net_"):
-            raise NotFittedError("this FusionClassifier is not fitted yet; call fit() first")
+        check_is_fitted(self, "net_")
 
     def logits(self, X: Embeddings, presence: Any = None, *, batch_size: int = 65536) -> np.ndarray:
         """Raw (uncalibrated) logits, scored in chunks so a 1M-item pool stays in memory.
@@ -275,14 +291,23 @@ class FusionClassifier:
     # ------------------------------------------------------------ introspection
     @property
     def modality_weights_(self) -> dict[str, float]:
-        """The learned modality weights of ``fusion="weighted"`` (softmax, sums to 1)."""
+        """The learned weight of each modality (sums to 1), for modes that learn global ones.
+
+        ``fusion="weighted"`` does; so does any registered mode whose network offers a
+        ``modality_weights()`` method returning an ``(M,)`` tensor. Other modes raise
+        ``AttributeError``.
+        """
         self._check_fitted()
-        if self.fusion != "weighted":
-            raise AttributeError("modality_weights_ exists only for fusion='weighted'")
+        weights = getattr(self.net_, "modality_weights", None)
+        if not callable(weights):
+            raise AttributeError(
+                f"modality_weights_ exists only for modes with global modality weights, such as "
+                f"fusion='weighted'; this model uses fusion={self.fusion!r}"
+            )
         import torch
 
         with torch.inference_mode():
-            w = torch.softmax(self.net_.weight_logits, dim=0).numpy()
+            w = weights().detach().cpu().numpy()
         return {m: float(v) for m, v in zip(self.modalities_, w, strict=True)}
 
     def attribution(self, X: Embeddings, presence: Any = None) -> np.ndarray:
@@ -324,7 +349,7 @@ class FusionClassifier:
         shares: np.ndarray = np.where(total > 1e-6, drops / np.maximum(total, 1e-12), equal)
         return shares.astype(np.float32)
 
-    def calibrate(self, X: Embeddings, y: Any, presence: Any = None) -> FusionClassifier:
+    def calibrate(self, X: Embeddings, y: Any, presence: Any = None) -> Self:
         """Fit a temperature on held-out items so confidences match accuracy.
 
         Examples
