@@ -53,7 +53,7 @@ def main() -> None:
             fusions=[args.fusion],
         )
         print(curves.groupby(["strategy", "n_labels"])["accuracy"].mean().unstack(0).round(3))
-        pool = session.pool
+        pool = session.embeddings()
         truth = [str(v) for v in df["category"]]
         singles = {}
         for column in pool.X:

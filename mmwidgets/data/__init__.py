@@ -16,6 +16,7 @@ __all__ = [
     "Event",
     "Item",
     "LabelStore",
+    "LabelStoreProtocol",
     "MMWidgetsError",
     "MediaError",
     "SchemaError",
@@ -26,8 +27,11 @@ __all__ = [
     "check_audio",
     "check_image",
     "image_thumbnail",
+    "list_store_backends",
     "load_audio",
     "load_image",
+    "open_store",
+    "register_store_backend",
 ]
 
 _ERRORS = ("MMWidgetsError", "MediaError", "SchemaError", "UnknownItemError", "UnknownLabelError")
@@ -42,6 +46,11 @@ _LAZY = {
     "Item": "mmwidgets.data.dataset",
     "LabelStore": "mmwidgets.data.store",
     "Event": "mmwidgets.data.store",
+    "LabelStoreProtocol": "mmwidgets.data._store_protocol",
+    **dict.fromkeys(
+        ("list_store_backends", "open_store", "register_store_backend"),
+        "mmwidgets.data._store_backends",
+    ),
 }
 
 if TYPE_CHECKING:
@@ -52,6 +61,12 @@ if TYPE_CHECKING:
         UnknownItemError,
         UnknownLabelError,
     )
+    from mmwidgets.data._store_backends import (
+        list_store_backends,
+        open_store,
+        register_store_backend,
+    )
+    from mmwidgets.data._store_protocol import LabelStoreProtocol
     from mmwidgets.data.dataset import Dataset, Item
     from mmwidgets.data.media import (
         AudioClip,

@@ -76,7 +76,7 @@ def read_file(path: str | os.PathLike[str], kind: str) -> bytes:
     >>> read_file("/no/such/file.png", "image")
     Traceback (most recent call last):
     ...
-    mmwidgets.data._errors.MediaError: image file not found: '/no/such/file.png'
+    mmwidgets.exceptions.MediaError: image file not found: '/no/such/file.png'
     """
     name = os.fspath(path)
     try:

@@ -17,6 +17,8 @@ from types import TracebackType
 from typing import Any
 
 from mmwidgets.data import _store_schema as schema
+from mmwidgets.data._store_backends import open_store, register_store_backend
+from mmwidgets.data._store_protocol import LabelStoreProtocol
 from mmwidgets.data._store_task import needs_labels, open_task, store_path
 from mmwidgets.data._store_values import (
     Event,
@@ -119,6 +121,26 @@ class LabelStore(StoreViews):
                 conn.close()
             raise
         self._conn: sqlite3.Connection | None = conn
+
+    @classmethod
+    def open(
+        cls,
+        location: str | os.PathLike[str] | LabelStoreProtocol,
+        labels: Iterable[str] | None = None,
+        multi_label: bool | None = None,
+    ) -> LabelStoreProtocol:
+        """Open the store at a path (SQLite) or a URL of any registered backend.
+
+        See :func:`mmwidgets.data.open_store`; ``sqlite:///path`` and a plain path are the same.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mmwidgets import LabelStore
+        >>> LabelStore.open("sqlite:///" + tempfile.mkdtemp() + "/l.sqlite", ["cat"]).labels
+        ('cat',)
+        """
+        return open_store(location, labels=labels, multi_label=multi_label)
 
     @property
     def path(self) -> Path:
@@ -374,3 +396,12 @@ class LabelStore(StoreViews):
             )
             for seq, (item_id, labels) in zip(seqs, rows, strict=True)
         ]
+
+
+@register_store_backend("sqlite")
+def _open_sqlite(
+    location: str, labels: Iterable[str] | None = None, multi_label: bool | None = None
+) -> LabelStore:
+    path = location.split("://", 1)[1] if "://" in location else location
+    # sqlite:///abs/path keeps its leading slash; sqlite://rel/path is relative
+    return LabelStore(path, labels, multi_label)

@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mmwidgets.data._errors import MMWidgetsError
+from mmwidgets.exceptions import SampleDataMissingError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,10 +30,6 @@ SAMPLE_LICENSE = (
 _LANG_LINE = re.compile(r"^[A-Za-z]{2,3}(_[A-Za-z]{2})?(@\w+)?\.utf8=")
 # spoken descriptions to fall back to, in order, when there is no English one
 _SPEECH_FALLBACK = ("fr",)
-
-
-class SampleDataMissingError(MMWidgetsError, FileNotFoundError):
-    """The Debian sample-data package is not installed."""
 
 
 def _english_line(txt: Path) -> str | None:

@@ -6,16 +6,12 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mmwidgets.data._errors import MMWidgetsError
+from mmwidgets.exceptions import EncodingCancelledError
 
 __all__ = ["EncodingCancelledError", "Progress", "ProgressCallback"]
 
 #: called as ``on_progress(done, total)``, cells over all modalities, from the encoding thread
 ProgressCallback = Callable[[int, int], None]
-
-
-class EncodingCancelledError(MMWidgetsError):
-    """An encoding job was cancelled; what it had computed is already in the cache."""
 
 
 class Progress:

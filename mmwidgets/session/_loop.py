@@ -11,6 +11,7 @@ import numpy as np
 
 from mmwidgets.active import query
 from mmwidgets.fusion import FusionClassifier
+from mmwidgets.session._pool import PoolView
 from mmwidgets.session._state import Generation, QueuedItem
 
 __all__ = ["can_train", "next_generation", "random_queue", "read_proba"]
@@ -87,15 +88,13 @@ def _describe(
 def next_generation(
     previous: Generation,
     *,
-    X: Mapping[str, np.ndarray],
-    presence: np.ndarray,
-    fused: np.ndarray,
+    view: PoolView,
     ids: Sequence[str],
     labeled_rows: np.ndarray,
     labels: Sequence[Any],
     excluded: np.ndarray,
-    make_model: Any,
-    strategy: str,
+    make_model: Callable[[], Any],
+    strategy: Any,
     class_names: Sequence[str],
     multi_label: bool,
     queue_size: int,
@@ -107,8 +106,10 @@ def next_generation(
 
     ``excluded`` marks items that must not be queued (labeled, skipped, broken media).
     Before a model can be trained the queue comes from the model-free cold start.
+    ``make_model()`` returns a fresh unfitted model (a clone of the session's template).
     """
     start = time.perf_counter()
+    X, presence, fused = view.X, view.presence, view.fused
     if not can_train(labels, multi_label):
         cold: tuple[QueuedItem, ...] = ()
         if not excluded.all():

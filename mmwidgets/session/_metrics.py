@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from mmwidgets.fusion import FusionClassifier
-
-__all__ = ["Metrics", "evaluate", "out_of_fold_proba"]
+__all__ = ["Metrics", "evaluate", "macro_f1", "out_of_fold_proba"]
 
 
 @dataclass(frozen=True)
@@ -41,19 +40,42 @@ class Metrics:
 
 
 def _folds(y: np.ndarray, k: int, seed: int) -> np.ndarray:
-    """Stratified fold index per item (round-robin within each shuffled class)."""
-    rng = np.random.default_rng(seed)
+    """Stratified fold index per item: scikit-learn's shuffled ``StratifiedKFold``."""
+    from sklearn.model_selection import StratifiedKFold
+
     fold = np.empty(len(y), dtype=np.int64)
-    for c in np.unique(y):
-        idx = rng.permutation(np.flatnonzero(y == c))
-        fold[idx] = np.arange(len(idx)) % k
+    with warnings.catch_warnings():
+        # a class with fewer members than folds is fine here: it sits in fewer test folds
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        splits = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(y, y)
+        for f, (_, test) in enumerate(splits):
+            fold[test] = f
     return fold
+
+
+def macro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
+    """Macro-F1 over the classes present in ``truth`` (scikit-learn's ``f1_score``).
+
+    ``truth`` and ``predicted`` are class indices, or (n, C) indicator matrices (multi-label).
+
+    Classes nobody labeled yet don't drag the average to zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(macro_f1(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1])), 3)
+    0.733
+    """
+    from sklearn.metrics import f1_score
+
+    present = np.flatnonzero(truth.sum(axis=0) > 0) if truth.ndim == 2 else np.unique(truth)
+    return float(f1_score(truth, predicted, labels=present, average="macro", zero_division=0))
 
 
 def out_of_fold_proba(
     X: Mapping[str, np.ndarray],
     targets: np.ndarray,
-    make_model: Callable[[], FusionClassifier],
+    make_model: Callable[[], Any],
     y: Any,
     *,
     folds: int = 5,
@@ -154,7 +176,7 @@ def evaluate(
         accuracy=accuracy,
         macro_precision=float(p[seen].mean()) if seen.any() else 0.0,
         macro_recall=float(r[seen].mean()) if seen.any() else 0.0,
-        macro_f1=float(f[seen].mean()) if seen.any() else 0.0,
+        macro_f1=macro_f1(truth, pred),
         mean_average_precision=float(np.mean(aps)) if aps else 0.0,
         per_class=per_class,
         confusion=confusion,

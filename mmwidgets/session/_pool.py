@@ -1,22 +1,26 @@
 """The session's view of the pool: per-column embeddings, presence, and a compact fused space.
 
 Encoding runs on the encoder layer's background job; until it finishes ``ready`` is False and
-the session hands out random cold-start picks.
+the session hands out random cold-start picks. The embeddings are published once, as one
+immutable :class:`PoolView`, under the pool's lock; readers take that view and keep it.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from mmwidgets.data import Dataset
 from mmwidgets.encoders import EncodedDataset, EncodingJob, encode_dataset, encode_dataset_async
+from mmwidgets.exceptions import NotReadyError
 
-__all__ = ["FUSED_DIM", "Pool", "fused_embeddings"]
+__all__ = ["FUSED_DIM", "Pool", "PoolView", "fused_embeddings"]
 
 #: width of the fused space the diversity and cold-start strategies work in
 FUSED_DIM = 64
@@ -54,6 +58,19 @@ def fused_embeddings(
     return out
 
 
+@dataclass(frozen=True, eq=False)
+class PoolView:
+    """The embedded pool, published once: columns ``X``, ``presence`` (n, M) and ``fused``."""
+
+    X: Mapping[str, np.ndarray]
+    presence: np.ndarray
+    fused: np.ndarray
+
+    def usable(self) -> np.ndarray:
+        """Bool per item: it has at least one embedded column."""
+        return np.asarray(self.presence.any(axis=1))
+
+
 class Pool:
     """Embeddings of every item, computed once (cached on disk) in the background."""
 
@@ -73,61 +90,137 @@ class Pool:
             "progress": progress,
             "on_progress": on_progress,
         }
-        self._job: EncodingJob | None = None
         self._lock = threading.Lock()
-        self.encoded: EncodedDataset | None = None
-        self.X: dict[str, np.ndarray] = {}
-        self.presence = np.zeros((len(dataset), 0), dtype=bool)
-        self.fused = np.zeros((len(dataset), FUSED_DIM), dtype=np.float32)
-        self.error: str | None = None
+        self._job: EncodingJob | None = None
+        self._view: PoolView | None = None
+        self._error: str | None = None
+        self._adopted = threading.Event()  # set once a view is published, or encoding failed
 
     @property
     def ready(self) -> bool:
         """True once every item is embedded."""
-        return self.encoded is not None
+        with self._lock:
+            return self._view is not None
+
+    @property
+    def error(self) -> str | None:
+        """Why encoding failed, or None."""
+        with self._lock:
+            return self._error
+
+    def view(self) -> PoolView:
+        """The embedded pool; raises :class:`NotReadyError` before encoding finished."""
+        with self._lock:
+            view = self._view
+        if view is None:
+            raise NotReadyError(self._not_ready())
+        return view
 
     def start(self, on_done: Callable[[], None]) -> None:
         """Encode on a background thread, then call ``on_done`` (also after a failure)."""
         job = encode_dataset_async(self.dataset, **self._args)
-        self._job = job
+        with self._lock:
+            self._job = job
 
         def finish() -> None:
             try:
                 self._adopt(job.result())
             except Exception as exc:  # reported through status(); labeling goes on regardless
-                self.error = f"encoding failed: {type(exc).__name__}: {exc}"
+                with self._lock:
+                    self._error = f"encoding failed: {type(exc).__name__}: {exc}"
+                self._adopted.set()
             on_done()
 
         threading.Thread(target=finish, name="mmwidgets-encoding-wait", daemon=True).start()
 
     def encode_now(self) -> None:
-        """Encode on this thread (scripts, tests, ``background=False``)."""
-        if not self.ready:
-            self._adopt(encode_dataset(self.dataset, **self._args))
+        """Encode on this thread, or wait for the background job if one is running."""
+        with self._lock:
+            job, ready = self._job, self._view is not None
+        if ready:
+            return
+        if job is not None:  # never encode twice: the running job's result is the one
+            self.wait_ready(timeout=None)
+            return
+        self._adopt(encode_dataset(self.dataset, **self._args))
+
+    def wait_ready(self, timeout: float | None, *, progress: bool = False) -> PoolView:
+        """Block until the embeddings exist (a tqdm bar of cells encoded when ``progress``).
+
+        Raises
+        ------
+        NotReadyError
+            After ``timeout`` seconds (None waits as long as it takes), or at once when
+            encoding failed; the message says how far it got.
+        """
+        with self._lock:
+            job, ready = self._job, self._view is not None
+        if ready:
+            return self.view()
+        if job is None:  # a foreground pool that was never encoded
+            self.encode_now()
+            return self.view()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        bar = _progress_bar(self.progress()) if progress else None
+        try:
+            while not self._adopted.wait(0.1):
+                if bar is not None:
+                    bar.n, bar.total = self.progress()
+                    bar.refresh()
+                if deadline is not None and time.monotonic() > deadline:
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+        return self.view()
+
+    def _not_ready(self) -> str:
+        if self.error is not None:
+            return f"the embeddings are not available: {self.error}"
+        done, total = self.progress()
+        return (
+            f"the embeddings are still being computed ({done} of {total} cells done); "
+            "try again shortly or pass a longer timeout"
+        )
 
     def _adopt(self, encoded: EncodedDataset) -> None:
         X = dict(encoded.column_embeddings)
         presence = encoded.column_presence
-        fused = fused_embeddings(X, presence)
+        view = PoolView(X=X, presence=presence, fused=fused_embeddings(X, presence))
         with self._lock:
-            self.X, self.presence, self.fused = X, presence, fused
-            self.encoded = encoded
+            self._view = view
+        self._adopted.set()
 
     def usable(self) -> np.ndarray:
         """Bool per item: it has at least one embedded column (False for all until ready)."""
-        if not self.ready:
+        with self._lock:
+            view = self._view
+        if view is None:
             return np.zeros(len(self.dataset), dtype=bool)
-        return np.asarray(self.presence.any(axis=1))
+        return view.usable()
 
     def progress(self) -> tuple[int, int]:
         """Cells embedded so far and in all."""
-        if self._job is None:
-            n = len(self.dataset) if self.ready else 0
+        with self._lock:
+            job, ready = self._job, self._view is not None
+        if job is None:
+            n = len(self.dataset) if ready else 0
             return n, n
-        snapshot = self._job.progress()
+        snapshot = job.progress()
         return sum(d for d, _ in snapshot.values()), sum(t for _, t in snapshot.values())
 
-    def cancel(self) -> None:
-        """Stop a running encoding job (used by ``Session.close``)."""
-        if self._job is not None and not self._job.done():
-            self._job.cancel()
+    def cancel(self, wait: float = 0.0) -> None:
+        """Stop a running encoding job (used by ``Session.close``), waiting up to ``wait`` s."""
+        with self._lock:
+            job = self._job
+        if job is not None and not job.done():
+            job.cancel()
+            if wait > 0:
+                self._adopted.wait(wait)
+
+
+def _progress_bar(state: tuple[int, int]) -> Any:
+    from tqdm.auto import tqdm
+
+    done, total = state
+    return tqdm(total=total, initial=done, desc="waiting for embeddings", unit="cell")

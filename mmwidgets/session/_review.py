@@ -44,13 +44,46 @@ class Evaluation:
         """How many labeled items were evaluated."""
         return len(self.ids)
 
+    def suspected_errors(self, k: int | None = None) -> pd.DataFrame:
+        """The labeled items the out-of-fold model disagrees with (see :func:`suspected_errors`).
+
+        Examples
+        --------
+        >>> list(session.evaluation().suspected_errors(k=2).columns[:2])
+        ['id', 'label']
+        """
+        return suspected_errors(self, k)
+
+    def confusion_items(self, true: str, predicted: str) -> list[str]:
+        """Ids behind one confusion-matrix cell (see :func:`confusion_items`).
+
+        Examples
+        --------
+        >>> ev = session.evaluation()
+        >>> all(session.store.get(i) == "food" for i in ev.confusion_items("food", "food"))
+        True
+        """
+        return confusion_items(self, true, predicted)
+
+    def ablation(self) -> pd.DataFrame:
+        """Quality with every column, then with each column masked out (:func:`ablation_rows`).
+
+        Examples
+        --------
+        >>> session.evaluation().ablation()["masked"].iloc[0]
+        'none'
+        """
+        import pandas as pd
+
+        return pd.DataFrame(ablation_rows(self))
+
 
 def ablation_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
     """Accuracy and macro-F1 with every column ("none" masked), then with each column masked.
 
     Examples
     --------
-    >>> [row["masked"] for row in ablation_rows(session.tracking.evaluation())][:2]
+    >>> [row["masked"] for row in ablation_rows(session.evaluation())][:2]
     ['none', 'text']
     """
     base = evaluation.metrics.accuracy
@@ -101,7 +134,7 @@ def suspected_errors(evaluation: Evaluation, k: int | None = None) -> pd.DataFra
 
     Examples
     --------
-    >>> found = suspected_errors(session.tracking.evaluation(), k=5)
+    >>> found = suspected_errors(session.evaluation(), k=5)
     >>> list(found.columns)
     ['id', 'label', 'suggested', 'p_suggested', 'p_label', 'quality', 'reason']
     """
@@ -160,7 +193,7 @@ def confusion_items(evaluation: Evaluation, true: str, predicted: str) -> list[s
 
     Examples
     --------
-    >>> ev = session.tracking.evaluation()
+    >>> ev = session.evaluation()
     >>> ids = confusion_items(ev, "animals", "animals")
     >>> all(session.store.get(i) == "animals" for i in ids)
     True

@@ -9,26 +9,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mmwidgets.active import query
+from mmwidgets.data import Dataset
 from mmwidgets.fusion import FusionClassifier
 from mmwidgets.session._loop import can_train
+from mmwidgets.session._metrics import macro_f1
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["area_under_curve", "simulate_pool"]
+__all__ = ["area_under_curve", "oracle_truth", "simulate_pool"]
 
 Progress = Callable[[str], None]
-
-
-def _accuracy_f1(pred: np.ndarray, truth: np.ndarray, n_classes: int) -> tuple[float, float]:
-    accuracy = float((pred == truth).mean())
-    f1s = []
-    for c in range(n_classes):
-        tp = np.sum((pred == c) & (truth == c))
-        denom = np.sum(pred == c) + np.sum(truth == c)
-        if np.any(truth == c):
-            f1s.append(2 * tp / denom if denom else 0.0)
-    return accuracy, float(np.mean(f1s)) if f1s else 0.0
 
 
 def _one_run(
@@ -39,12 +30,13 @@ def _one_run(
     usable: np.ndarray,
     classes: Sequence[str],
     *,
-    strategy: str,
-    fusion: str,
+    strategy: Any,
+    make_model: Callable[[], Any],
     seed: int,
     budget: int,
     step: int,
     test_fraction: float,
+    full_refit_every: int,
 ) -> list[dict[str, Any]]:
     rng = np.random.default_rng(seed)
     candidates = np.flatnonzero(usable)
@@ -53,7 +45,7 @@ def _one_run(
     excluded[test] = True
     Xtest = {m: v[test] for m, v in X.items()}
     labeled: list[int] = []
-    model: FusionClassifier | None = None
+    model: Any = None
     rows: list[dict[str, Any]] = []
     labels_of = np.asarray(classes, dtype=object)
     while len(labeled) < budget:
@@ -83,14 +75,20 @@ def _one_run(
         if not can_train(y, multi_label=False):
             continue
         train_X = {m: v[labeled] for m, v in X.items()}
-        if model is None or len(rows) % 5 == 4:
-            model = FusionClassifier(fusion, classes=classes, random_state=seed)
-            model.fit(train_X, y, presence[labeled])
+        # the live trainer's schedule: a full refit of a fresh model every
+        # ``full_refit_every`` updates, warm starts in between
+        if model is None or (len(rows) + 1) % full_refit_every == 0:
+            model = make_model().fit(train_X, y, presence[labeled])
         else:
             model = copy.deepcopy(model).partial_fit(train_X, y, presence[labeled])
         pred = model.predict_proba(Xtest, presence[test]).argmax(axis=1)
-        accuracy, f1 = _accuracy_f1(pred, truth[test], len(classes))
-        rows.append({"n_labels": len(labeled), "accuracy": accuracy, "macro_f1": f1})
+        rows.append(
+            {
+                "n_labels": len(labeled),
+                "accuracy": float((pred == truth[test]).mean()),
+                "macro_f1": macro_f1(truth[test], pred),
+            }
+        )
     return rows
 
 
@@ -108,12 +106,17 @@ def simulate_pool(
     step: int = 10,
     test_fraction: float = 0.3,
     progress: Progress | None = None,
+    model: Any = None,
+    full_refit_every: int = 5,
 ) -> pd.DataFrame:
     """Run the labeling loop with an oracle for each strategy, fusion and seed.
 
     ``truth`` holds each item's true label (None/NaN where unknown: never picked). Each run
     holds out ``test_fraction`` of the items, labels ``step`` items at a time up to ``budget``,
-    and records held-out accuracy and macro-F1 after each step.
+    and records held-out accuracy and macro-F1 after each step. Each run trains clones of
+    ``model`` (default: a :class:`~mmwidgets.fusion.FusionClassifier`) with its ``fusion`` set
+    to each of ``fusions``, refitting from scratch every ``full_refit_every`` updates and
+    warm-starting in between, as the live session does.
 
     Returns
     -------
@@ -137,6 +140,7 @@ def simulate_pool(
     codes = np.array([index.get(t, -1) if isinstance(t, str) else -1 for t in truth])
     usable = (codes >= 0) & presence.any(axis=1)
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    template = model if model is not None else FusionClassifier(classes=list(classes))
     out = []
     for fusion in fusions:
         for strategy in strategies:
@@ -151,16 +155,42 @@ def simulate_pool(
                     usable.copy(),
                     classes,
                     strategy=strategy,
-                    fusion=fusion,
+                    make_model=_factory(template, fusion, seed),
                     seed=seed,
                     budget=budget,
                     step=step,
                     test_fraction=test_fraction,
+                    full_refit_every=max(1, full_refit_every),
                 ):
                     out.append({"strategy": strategy, "fusion": fusion, "seed": seed, **row})
     return pd.DataFrame(
         out, columns=["strategy", "fusion", "seed", "n_labels", "accuracy", "macro_f1"]
     )
+
+
+def oracle_truth(oracle: Any, dataset: Dataset) -> list[Any]:
+    """Each item's true label from a column name, ``{item_id: label}`` or a function of the id.
+
+    Items with a problem (see ``Dataset.problems()``) get None: simulations never pick them.
+    """
+    ids = dataset.ids
+    if isinstance(oracle, str):
+        truth = [None if v is None or v != v else str(v) for v in dataset.frame[oracle]]
+    elif isinstance(oracle, Mapping):
+        truth = [oracle.get(i) for i in ids]
+    else:
+        truth = [oracle(i) for i in ids]
+    ok = set(dataset.ok_ids)
+    return [t if i in ok else None for t, i in zip(truth, ids, strict=True)]
+
+
+def _factory(template: Any, fusion: str, seed: int) -> Callable[[], Any]:
+    from sklearn.base import clone
+
+    def make() -> Any:
+        return clone(template).set_params(fusion=fusion, random_state=seed)
+
+    return make
 
 
 def area_under_curve(curves: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:

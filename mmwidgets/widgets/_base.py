@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import anywidget
 
-from mmwidgets.data._errors import MMWidgetsError
+from mmwidgets.exceptions import BundleMissingError, MMWidgetsError
 from mmwidgets.widgets._protocol import ProtocolError, error_reply, parse_request, reply
 
 __all__ = ["STATIC", "BundleMissingError", "Handler", "Outbox", "RequestWidget", "bundle_path"]
@@ -18,16 +18,6 @@ log = logging.getLogger("mmwidgets.widgets")
 
 #: where ``node js/build.mjs`` writes the front-end bundles
 STATIC = Path(__file__).resolve().parent.parent / "static"
-
-
-class BundleMissingError(MMWidgetsError, FileNotFoundError):
-    """The widget's JavaScript bundle has not been built (a source checkout before `make`).
-
-    Examples
-    --------
-    >>> issubclass(BundleMissingError, FileNotFoundError)
-    True
-    """
 
 
 def bundle_path(entry: str) -> Path:

@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from mmwidgets.session._review import count_labels
-
 if TYPE_CHECKING:
     from mmwidgets.session import Session
 
@@ -28,7 +26,7 @@ def label_progress(session: Session, now: float | None = None) -> dict[str, Any]
     (12, 12)
     """
     current = session.store.current()
-    per_class = count_labels(current["label"], session.labels)
+    per_class = session.label_counts()
     return {
         "labeled": len(current),
         "skipped": len(session.store.skipped()),

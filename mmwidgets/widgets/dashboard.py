@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 import traitlets as t
 
-from mmwidgets.session._review import ablation_rows, confusion_items
 from mmwidgets.widgets import _protocol as kinds
 from mmwidgets.widgets._base import Outbox
 from mmwidgets.widgets._drill import DrillDown
@@ -16,8 +15,7 @@ from mmwidgets.widgets._session_widget import SessionWidget
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mmwidgets.session import Session
-    from mmwidgets.session._review import Evaluation
+    from mmwidgets.session import Evaluation, Session
 
 __all__ = ["Dashboard"]
 
@@ -68,10 +66,10 @@ class _Panel(SessionWidget):
         otherwise the latest evaluation is shown, however many labels it saw.
         """
         s = self.session
-        evaluation = s.tracking.latest()
+        evaluation = s.latest_evaluation()
         stale = evaluation is None or evaluation.n_labels != len(s.store)
-        if evaluate and stale and len(s.store) >= 2 and s.pool.ready:
-            evaluation = s.tracking.evaluation()
+        if evaluate and stale and len(s.store) >= 2 and s.ready:
+            evaluation = s.evaluation()
         data: dict[str, Any] = {
             "curve": s.learning_curve()[["n_labels", "accuracy", "macro_f1"]].to_dict("records"),
             "baseline": baseline_curve(s.last_simulation),
@@ -87,7 +85,7 @@ class _Panel(SessionWidget):
         if evaluation is not None:
             data |= {
                 "metrics": evaluation.metrics.as_dict(),
-                "ablation": ablation_rows(evaluation),
+                "ablation": evaluation.ablation().to_dict("records"),
                 "evaluated_on": evaluation.n_labels,
             }
             self.shown = evaluation
@@ -135,7 +133,7 @@ class Dashboard(DrillDown):
 
     def __init__(self, session: Session, *, gallery_size: int = 24) -> None:
         super().__init__(session, _Panel(session, self), gallery_size=gallery_size)
-        self.panel.data = self.panel.collect(evaluate=session.pool.ready)
+        self.panel.data = self.panel.collect(evaluate=session.ready)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -170,8 +168,8 @@ class Dashboard(DrillDown):
         """
         import pandas as pd
 
-        shown = self.panel.shown or self.session.tracking.evaluation()
-        ids = confusion_items(shown, true, predicted)
+        shown = self.panel.shown or self.session.evaluation()
+        ids = shown.confusion_items(true, predicted)
         reason = f"labeled {true}, model says {predicted}"
         self.open_gallery(pd.DataFrame({"id": ids, "reason": [reason] * len(ids)}))
         return len(ids)

@@ -1,0 +1,89 @@
+"""Which items may be queued, and which are labeled, as pool rows.
+
+Owns nothing mutable: it reads the label store, the queue state and the pool it is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from mmwidgets.data import LabelStoreProtocol, UnknownItemError
+from mmwidgets.session._loop import random_queue
+from mmwidgets.session._pool import Pool
+from mmwidgets.session._queue import QueueState
+from mmwidgets.session._state import QueuedItem
+from mmwidgets.session._trainer import TrainingInput
+
+__all__ = ["Candidates"]
+
+
+class Candidates:
+    """Row bookkeeping between item ids, the label store, the queue state and the pool."""
+
+    def __init__(
+        self,
+        *,
+        ids: Sequence[str],
+        ok_ids: Sequence[str],
+        store: LabelStoreProtocol,
+        queue: QueueState,
+        pool: Pool,
+    ) -> None:
+        self._ids = ids
+        self._row = {item_id: i for i, item_id in enumerate(ids)}
+        self._ok_rows = [self._row[i] for i in ok_ids]
+        self._store = store
+        self._queue = queue
+        self._pool = pool
+
+    def check(self, item_id: str | int) -> str:
+        """The item's id as stored; raises ``UnknownItemError`` when it is not in the pool."""
+        iid = str(item_id)
+        if iid not in self._row:
+            raise UnknownItemError(f"item {item_id!r} is not in this session's dataset")
+        return iid
+
+    def row(self, item_id: str) -> int:
+        """The item's row in the pool."""
+        return self._row[item_id]
+
+    def stored_done(self) -> set[str]:
+        """Ids the store has as labeled or skipped now."""
+        labeled = {str(i) for i in self._store.labeled_ids()}
+        return labeled | {str(i) for i in self._store.skipped()}
+
+    def sync_done(self) -> None:
+        """Make the queue's done set what the store says (after undo, or before a retrain)."""
+        self._queue.reset_done(self.stored_done())
+
+    def labeled_rows(self) -> tuple[np.ndarray, list[Any]]:
+        """Pool rows and labels of every currently labeled item of this dataset."""
+        current = self._store.current()
+        keep = current["id"].isin(self._row)
+        rows = np.array([self._row[i] for i in current["id"][keep]], dtype=np.int64)
+        return rows, list(current["label"][keep])
+
+    def excluded(self, extra: set[str] | None = None) -> np.ndarray:
+        """Items that may not be queued: with problems, unembeddable, done, or in ``extra``."""
+        mask = np.ones(len(self._ids), dtype=bool)
+        mask[self._ok_rows] = False
+        if self._pool.ready:
+            mask |= ~self._pool.usable()  # every column failed to embed: nothing to show
+        for iid in self._queue.done() | (extra or set()):
+            if iid in self._row:
+                mask[self._row[iid]] = True
+        return mask
+
+    def refill(self, taken: set[str], n: int, seed: int) -> tuple[QueuedItem, ...]:
+        """Random picks among the items not excluded nor ``taken``."""
+        candidates = ~self.excluded(taken)
+        return random_queue(self._ids, candidates, n, seed, "random pick (queue refilling)")
+
+    def training_input(self) -> TrainingInput:
+        """What the next refresh trains on (the done set synced from the store first)."""
+        self.sync_done()
+        rows, labels = self.labeled_rows()
+        return TrainingInput(rows=rows, labels=labels, excluded=self.excluded())

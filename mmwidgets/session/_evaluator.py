@@ -1,0 +1,163 @@
+"""The evaluator: cross-validated quality of the model family, and the learning curve.
+
+It owns the latest :class:`Evaluation` and the curve (one lock for both). In background mode
+it cross-validates on its own thread, so evaluating never delays the trainer's rerank; on
+demand (``Session.metrics()`` with fresh labels) it evaluates on the caller's thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mmwidgets.exceptions import TrainingCancelledError
+from mmwidgets.fusion._inputs import encode_targets
+from mmwidgets.session._events import EventHub
+from mmwidgets.session._metrics import evaluate, out_of_fold_proba
+from mmwidgets.session._pool import Pool
+from mmwidgets.session._review import Evaluation
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["CURVE_COLUMNS", "Evaluator"]
+
+CURVE_COLUMNS = ["n_labels", "accuracy", "macro_f1", "mean_average_precision", "time"]
+
+
+class Evaluator:
+    """k-fold cross-validation of fresh clones of the model on the labels so far.
+
+    Runs after a model update once ``every`` new labels have arrived, or on demand; results
+    are kept per label count.
+    """
+
+    def __init__(
+        self,
+        *,
+        pool: Pool,
+        new_model: Callable[[], Any],
+        class_names: Sequence[str],
+        multi_label: bool,
+        ids: Sequence[str],
+        events: EventHub,
+        should_stop: Callable[[], bool],
+        every: int = 10,
+        seed: int = 0,
+        background: bool = True,
+    ) -> None:
+        self.every = max(1, every)
+        self._pool = pool
+        self._new_model = new_model
+        self._classes = tuple(class_names)
+        self._multi_label = multi_label
+        self._ids = ids
+        self._events = events
+        self._should_stop = should_stop
+        self._seed = seed
+        self._lock = threading.Lock()
+        self._latest: Evaluation | None = None
+        self._curve: list[dict[str, float]] = []
+        self._pending: tuple[np.ndarray, list[Any]] | None = None
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        if background:
+            self._thread = threading.Thread(
+                target=self._run, name="mmwidgets-evaluator", daemon=True
+            )
+            self._thread.start()
+
+    def after_update(self, rows: np.ndarray, labels: list[Any]) -> None:
+        """A model was published; evaluate (soon, in the background) if enough labels came."""
+        with self._lock:
+            last = self._curve[-1]["n_labels"] if self._curve else 0
+            due = len(labels) >= 4 and (len(labels) - last >= self.every or not self._curve)
+            if due:
+                self._pending = (rows, labels)
+        if not due:
+            return
+        if self._thread is not None:
+            self._wake.set()
+        else:
+            self._evaluate_pending()
+
+    def _run(self) -> None:
+        while not self._should_stop():
+            self._wake.wait()
+            self._wake.clear()
+            if self._should_stop():
+                break
+            self._evaluate_pending()
+
+    def _evaluate_pending(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        try:
+            self.evaluate(*pending)
+        except (ValueError, TrainingCancelledError):
+            return  # too few labels per class to cross-validate yet, or closing
+        with self._lock:
+            point = dict(self._curve[-1])
+        self._events.emit("metrics", **point)
+
+    def evaluate(self, rows: np.ndarray, labels: Sequence[Any]) -> Evaluation:
+        """Cross-validate on the given labeled rows now, on this thread, and record it."""
+        targets = encode_targets(list(labels), np.asarray(self._classes, object), self._multi_label)
+        X = {m: np.asarray(v[rows], dtype=np.float32) for m, v in self._pool.view().X.items()}
+        proba, k, masked = out_of_fold_proba(
+            X, targets, self._new_model, list(labels), seed=self._seed,
+            should_stop=self._should_stop, ablate=True,
+        )  # fmt: skip
+        evaluation = Evaluation(
+            metrics=evaluate(proba, targets, self._classes, k),
+            ids=tuple(self._ids[r] for r in rows),
+            labels=tuple(labels),
+            targets=targets,
+            proba=proba,
+            masked={m: evaluate(p, targets, self._classes, k) for m, p in masked.items()},
+        )
+        m = evaluation.metrics
+        point = {
+            "n_labels": float(len(labels)),
+            "accuracy": m.accuracy,
+            "macro_f1": m.macro_f1,
+            "mean_average_precision": m.mean_average_precision,
+            "time": time.time(),
+        }
+        with self._lock:
+            if self._latest is None or self._latest.n_labels <= evaluation.n_labels:
+                self._latest = evaluation
+            # one point per label count (the latest wins), in label order: an on-demand
+            # evaluation may finish before a background one that saw fewer labels
+            curve = [p for p in self._curve if p["n_labels"] != point["n_labels"]]
+            self._curve = sorted([*curve, point], key=lambda p: p["n_labels"])
+        return evaluation
+
+    def latest(self) -> Evaluation | None:
+        """The most recent evaluation, however many labels it saw (None before the first)."""
+        with self._lock:
+            return self._latest
+
+    def curve(self) -> pd.DataFrame:
+        """The learning curve as a DataFrame (one row per evaluation)."""
+        import pandas as pd
+
+        with self._lock:
+            return pd.DataFrame(list(self._curve), columns=CURVE_COLUMNS)
+
+    def last_accuracy(self) -> float | None:
+        """The latest cross-validated accuracy, if any."""
+        with self._lock:
+            return self._curve[-1]["accuracy"] if self._curve else None
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the background thread (the caller has made ``should_stop`` true)."""
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=timeout)

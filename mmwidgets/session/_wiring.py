@@ -1,0 +1,94 @@
+"""Building the Session's parts and wiring them together (each gets what it reads, no more)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mmwidgets.data import Dataset, LabelStoreProtocol
+from mmwidgets.session._candidates import Candidates
+from mmwidgets.session._evaluator import Evaluator
+from mmwidgets.session._events import EventHub
+from mmwidgets.session._pool import Pool
+from mmwidgets.session._queue import QueueState
+from mmwidgets.session._trainer import Trainer
+
+__all__ = ["Parts", "build_parts"]
+
+
+@dataclass(frozen=True, eq=False)
+class Parts:
+    """The parts of one Session; each is the only owner of its state."""
+
+    events: EventHub
+    pool: Pool
+    queue: QueueState
+    candidates: Candidates
+    trainer: Trainer
+    evaluator: Evaluator
+
+
+def build_parts(
+    dataset: Dataset,
+    store: LabelStoreProtocol,
+    *,
+    estimator: Any,
+    strategy: Any,
+    encoders: Mapping[str, str] | None,
+    cache_dir: str | os.PathLike[str] | None,
+    progress: bool,
+    background: bool,
+    queue_size: int,
+    seed: int,
+    retrain_delay: float,
+    full_refit_every: int,
+    metrics_every: int,
+) -> Parts:
+    """The parts of a Session over ``dataset`` labeled into ``store``."""
+    events = EventHub()
+    if cache_dir is None:  # next to a SQLite file; in the working folder for other stores
+        path = getattr(store, "path", None)
+        cache_dir = Path(path).parent / "embeddings" if path is not None else Path("embeddings")
+    pool = Pool(
+        dataset,
+        encoders=encoders,
+        cache_dir=cache_dir,
+        progress=progress,
+        on_progress=lambda done, total: events.emit("progress", done=done, total=total),
+    )
+    queue = QueueState(seed)
+    candidates = Candidates(
+        ids=dataset.ids, ok_ids=dataset.ok_ids, store=store, queue=queue, pool=pool
+    )
+    candidates.sync_done()
+    trainer = Trainer(
+        pool=pool,
+        model=estimator,
+        strategy=strategy,
+        inputs=candidates.training_input,
+        on_update=lambda rows, labels: evaluator.after_update(rows, labels),
+        queue_size=queue_size,
+        full_refit_every=full_refit_every,
+        retrain_delay=retrain_delay,
+        class_names=store.labels,
+        multi_label=store.multi_label,
+        ids=dataset.ids,
+        events=events,
+        seed=seed,
+    )
+    evaluator = Evaluator(
+        pool=pool,
+        new_model=trainer.new_model,
+        should_stop=trainer.should_stop,
+        every=metrics_every,
+        background=background,
+        class_names=store.labels,
+        multi_label=store.multi_label,
+        ids=dataset.ids,
+        events=events,
+        seed=seed,
+    )
+    return Parts(events, pool, queue, candidates, trainer, evaluator)
