@@ -19,19 +19,25 @@ __all__ = [
     "LabelStoreProtocol",
     "MMWidgetsError",
     "MediaError",
+    "ModalitySpec",
     "SchemaError",
     "Thumbnail",
     "UnknownItemError",
     "UnknownLabelError",
+    "UnknownModalityError",
     "audio_for_browser",
     "check_audio",
     "check_image",
+    "get_modality",
     "image_thumbnail",
+    "list_modalities",
     "list_store_backends",
     "load_audio",
     "load_image",
     "open_store",
+    "register_modality",
     "register_store_backend",
+    "unregister_modality",
 ]
 
 _ERRORS = ("MMWidgetsError", "MediaError", "SchemaError", "UnknownItemError", "UnknownLabelError")
@@ -39,11 +45,16 @@ _MEDIA = (
     "AudioClip", "Thumbnail", "audio_for_browser", "check_audio", "check_image",
     "image_thumbnail", "load_audio", "load_image",
 )  # fmt: skip
+_MODALITIES = (
+    "ModalitySpec", "get_modality", "list_modalities", "register_modality", "unregister_modality",
+)  # fmt: skip
 _LAZY = {
     **dict.fromkeys(_ERRORS, "mmwidgets.data._errors"),
     **dict.fromkeys(_MEDIA, "mmwidgets.data.media"),
     "Dataset": "mmwidgets.data.dataset",
     "Item": "mmwidgets.data.dataset",
+    "UnknownModalityError": "mmwidgets.exceptions",
+    **dict.fromkeys(_MODALITIES, "mmwidgets.data._modalities"),
     "LabelStore": "mmwidgets.data.store",
     "Event": "mmwidgets.data.store",
     "LabelStoreProtocol": "mmwidgets.data._store_protocol",
@@ -60,6 +71,13 @@ if TYPE_CHECKING:
         SchemaError,
         UnknownItemError,
         UnknownLabelError,
+    )
+    from mmwidgets.data._modalities import (
+        ModalitySpec,
+        get_modality,
+        list_modalities,
+        register_modality,
+        unregister_modality,
     )
     from mmwidgets.data._store_backends import (
         list_store_backends,
@@ -79,6 +97,7 @@ if TYPE_CHECKING:
         load_image,
     )
     from mmwidgets.data.store import Event, LabelStore
+    from mmwidgets.exceptions import UnknownModalityError
 
 
 __getattr__, __dir__ = lazy_exports("mmwidgets.data", _LAZY, globals())

@@ -17,6 +17,7 @@ __all__ = [
     "ImageValue",
     "MediaError",
     "describe",
+    "is_blank_path",
     "read_file",
 ]
 
@@ -28,6 +29,17 @@ ImageValue: TypeAlias = str | os.PathLike[str] | bytes | Image.Image | npt.NDArr
 
 AudioValue: TypeAlias = str | os.PathLike[str] | bytes | tuple[npt.NDArray[Any], int]
 """Audio as a user hands it over: a file path, encoded bytes, or ``(samples, sample_rate)``."""
+
+
+def is_blank_path(value: object) -> bool:
+    """Whether a media cell is an empty or blank path, which means "no file here".
+
+    Examples
+    --------
+    >>> is_blank_path("  "), is_blank_path("cat.png"), is_blank_path(b"")
+    (True, False, False)
+    """
+    return isinstance(value, str) and not value.strip()
 
 
 def describe(value: object) -> str:

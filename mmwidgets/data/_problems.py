@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from typing import cast
 
 import pandas as pd
 
-from mmwidgets.data._schema import Modality
-from mmwidgets.data.media import AudioValue, ImageValue, check_audio, check_image
+from mmwidgets.data._modalities import ModalitySpec, get_modality
 
 __all__ = ["PROGRESS_THRESHOLD", "ProblemLog", "check_media"]
 
@@ -74,18 +72,25 @@ class ProblemLog:
 
 def check_media(
     ids: Sequence[str],
-    columns: Mapping[Modality, Sequence[str]],
+    columns: Mapping[str, Sequence[str]],
     cells: Mapping[str, Sequence[object]],
     log: ProblemLog,
     max_pixels: int | None,
 ) -> None:
-    """Decode every present image and audio cell, one at a time, and log the ones that fail.
+    """Decode every present media cell (image, audio, ...) one at a time; log those that fail.
 
     Cells that are missing, or already have a problem (a wrong type), are not opened.
+
+    Examples
+    --------
+    >>> log = ProblemLog()
+    >>> check_media(["a", "b"], {"image": ["photo"]}, {"photo": [None, b"junk"]}, log, None)
+    >>> log.get("b", "photo")
+    'cannot decode image <4 bytes>: not a recognised image format'
     """
     work = [
-        (modality, column, row)
-        for modality, column, row in _media_cells(columns, cells)
+        (spec, column, row)
+        for spec, column, row in _media_cells(columns, cells)
         if log.get(ids[row], column) is None
     ]
     from tqdm.auto import tqdm  # only a check big enough for a progress bar needs it soon
@@ -93,24 +98,21 @@ def check_media(
     with tqdm(
         total=len(work), desc="Checking media", unit="file", disable=len(work) <= PROGRESS_THRESHOLD
     ) as progress:
-        for modality, column, row in work:
-            value = cells[column][row]
-            problem = (
-                check_image(cast(ImageValue, value), max_pixels)
-                if modality == "image"
-                else check_audio(cast(AudioValue, value))
-            )
+        for spec, column, row in work:
+            problem = spec.decode_problem(cells[column][row], max_pixels)
             if problem is not None:
                 log.record(ids[row], column, problem)
             progress.update()
 
 
 def _media_cells(
-    columns: Mapping[Modality, Sequence[str]], cells: Mapping[str, Sequence[object]]
-) -> Iterator[tuple[Modality, str, int]]:
-    media: tuple[Modality, ...] = ("image", "audio")
-    for modality in media:
-        for column in columns.get(modality, ()):
+    columns: Mapping[str, Sequence[str]], cells: Mapping[str, Sequence[object]]
+) -> Iterator[tuple[ModalitySpec, str, int]]:
+    for modality, names in columns.items():
+        spec = get_modality(modality)
+        if not spec.media:
+            continue
+        for column in names:
             for row, value in enumerate(cells[column]):
                 if value is not None:
-                    yield modality, column, row
+                    yield spec, column, row

@@ -1,27 +1,27 @@
 """Check that a DataFrame fits a Dataset: which columns, which ids, which kinds of values.
 
 Everything here is cheap type inspection; no file is opened. Each failure raises a
-:class:`SchemaError` that names the column and shows a valid value.
+:class:`SchemaError` that names the column and shows a valid value. What each modality accepts
+comes from its registered :class:`~mmwidgets.data.ModalitySpec`.
 """
 
 from __future__ import annotations
 
-import math
-import os
 import reprlib
 from collections import defaultdict
-from collections.abc import Sequence
-from typing import Literal, TypeAlias
+from collections.abc import Mapping, Sequence
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
-from PIL import Image
 
 from mmwidgets.data._errors import SchemaError, UnknownItemError
+from mmwidgets.data._modalities import get_modality, is_absent, list_modalities
 
-__all__ = [
+__all__ = [  # noqa: F822 (MODALITIES comes from the module's __getattr__)
     "MODALITIES",
     "ColumnsArg",
+    "ColumnsMapping",
     "Modality",
     "cell_problem",
     "check_column_kind",
@@ -31,66 +31,70 @@ __all__ = [
     "resolve_columns",
 ]
 
-Modality: TypeAlias = Literal["text", "image", "audio"]
+Modality: TypeAlias = str
+"""A registered modality's name (see :func:`~mmwidgets.data.list_modalities`)."""
 ColumnsArg: TypeAlias = str | Sequence[str] | None
-MODALITIES: tuple[Modality, ...] = ("text", "image", "audio")
-
-_EXAMPLE: dict[Modality, str] = {
-    "text": "'a cat asleep on a sofa'",
-    "image": "'photos/cat.jpg'",
-    "audio": "'sounds/meow.ogg'",
-}
-_KINDS: dict[Modality, str] = {
-    "text": "str",
-    "image": "a file path, bytes, a PIL image or a numpy array",
-    "audio": "a file path, bytes or a (samples, sample_rate) tuple",
-}
-_COLUMN: dict[str, str] = {"text": "caption", "image": "photo", "audio": "sound", "id": "item_id"}
-_PATHS = (str, os.PathLike)
-_BYTES = (bytes, bytearray, memoryview)
+ColumnsMapping: TypeAlias = Mapping[str, str | Sequence[str]]
 _SHOWN = 5
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    # MODALITIES was a constant; it is now whatever is registered when it is read
+    if name == "MODALITIES":
+        return tuple(list_modalities())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def is_missing(value: object, modality: Modality) -> bool:
     """Whether a cell means "this item lacks this modality".
 
-    None, NaN, ``pd.NA`` and ``pd.NaT`` are missing everywhere; an empty or blank string is
-    missing in image and audio columns (a blank path), but is text in a text column.
+    None, NaN, ``pd.NA`` and ``pd.NaT`` are missing everywhere; a modality may add its own
+    (an empty or blank string is missing in image and audio columns, but is text in a text
+    column).
+
+    Examples
+    --------
+    >>> is_missing("", "image"), is_missing("", "text"), is_missing(pd.NA, "text")
+    (True, False, True)
     """
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float | np.floating):
-        return math.isnan(value)
-    return modality != "text" and isinstance(value, str) and not value.strip()
+    return get_modality(modality).is_missing(value)
 
 
 def cell_problem(modality: Modality, value: object) -> str | None:
-    """Say why a present cell holds the wrong type for its modality (no I/O), else None."""
-    if modality == "text":
-        ok = isinstance(value, str)
-    elif modality == "image":
-        ok = isinstance(value, _PATHS + _BYTES + (Image.Image, np.ndarray))
-    else:
-        ok = isinstance(value, _PATHS + _BYTES) or (
-            isinstance(value, tuple | list) and len(value) == 2
-        )
-    if ok:
-        return None
-    return (
-        f"{modality} cell holds {type(value).__name__} {reprlib.repr(value)}; "
-        f"expected {_KINDS[modality]}, e.g. {_EXAMPLE[modality]}"
-    )
+    """Say why a present cell holds the wrong type for its modality (no I/O), else None.
+
+    Examples
+    --------
+    >>> cell_problem("text", 3.5)
+    "text cell holds float 3.5; expected str, e.g. 'a cat asleep on a sofa'"
+    """
+    return get_modality(modality).problem(value)
 
 
 def resolve_columns(
-    frame: pd.DataFrame, text: ColumnsArg, image: ColumnsArg, audio: ColumnsArg
+    frame: pd.DataFrame,
+    text: ColumnsArg,
+    image: ColumnsArg,
+    audio: ColumnsArg,
+    columns: ColumnsMapping | None = None,
 ) -> dict[Modality, tuple[str, ...]]:
-    """Turn the ``text=``/``image=``/``audio=`` arguments into column tuples, or raise."""
-    given = {"text": text, "image": image, "audio": audio}
-    columns: dict[Modality, tuple[str, ...]] = {}
+    """Turn the ``text=``/``image=``/``audio=`` and ``columns=`` arguments into column tuples.
+
+    The result follows the registry's order of modalities; it raises :class:`SchemaError`
+    for a bad column and :class:`~mmwidgets.exceptions.UnknownModalityError` for a
+    ``columns=`` key that is not a registered modality.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"t": ["a"], "p": ["cat.png"]})
+    >>> resolve_columns(df, None, None, None, {"image": "p", "text": ["t"]})
+    {'text': ('t',), 'image': ('p',)}
+    """
+    given = _given(text, image, audio, columns)
+    resolved: dict[Modality, tuple[str, ...]] = {}
     owner: dict[str, Modality] = {}
-    for modality in MODALITIES:
-        for column in _names(modality, given[modality]):
+    for modality in list_modalities():
+        for column in _names(modality, given.get(modality)):
             check_column(frame, column, modality)
             if column in owner:
                 raise SchemaError(
@@ -98,14 +102,40 @@ def resolve_columns(
                     f"each column holds one modality, e.g. {modality}={column!r} alone"
                 )
             owner[column] = modality
-            columns[modality] = (*columns.get(modality, ()), column)
-    if not columns:
+            resolved[modality] = (*resolved.get(modality, ()), column)
+    if not resolved:
         raise SchemaError(
             "name at least one column with text=, image= or audio=, e.g. "
             "Dataset.from_pandas(df, text='caption', image='path'); "
             f"the DataFrame's columns are {_listing(frame)}"
         )
-    return columns
+    return resolved
+
+
+def _given(
+    text: ColumnsArg, image: ColumnsArg, audio: ColumnsArg, columns: ColumnsMapping | None
+) -> dict[Modality, ColumnsArg]:
+    """Modality -> its column argument, from the keyword shortcuts and the mapping together."""
+    given: dict[Modality, ColumnsArg] = {
+        m: arg for m, arg in (("text", text), ("image", image), ("audio", audio)) if arg is not None
+    }
+    if columns is None:
+        return given
+    if not isinstance(columns, Mapping):
+        raise SchemaError(
+            "columns= maps each modality to its column or columns, e.g. "
+            f"columns={{'text': 'caption', 'image': ['photo', 'sketch']}}; got "
+            f"{reprlib.repr(columns)}"
+        )
+    for modality, arg in columns.items():
+        get_modality(modality)  # UnknownModalityError lists the registered ones
+        if modality in given:
+            raise SchemaError(
+                f"the {modality} columns are given twice (as {modality}= and in columns=); "
+                f"name them once, e.g. columns={{{modality!r}: {arg!r}}}"
+            )
+        given[modality] = arg
+    return given
 
 
 def check_column(frame: pd.DataFrame, column: object, argument: str) -> None:
@@ -113,7 +143,7 @@ def check_column(frame: pd.DataFrame, column: object, argument: str) -> None:
     if not isinstance(column, str) or column not in frame.columns:
         raise SchemaError(
             f"{argument}={column!r} is not a column of the DataFrame; its columns are "
-            f"{_listing(frame)} (names are str, e.g. {argument}={_COLUMN[argument]!r}; "
+            f"{_listing(frame)} (names are str, e.g. {argument}={_column_example(argument)!r}; "
             "df.rename(columns=str) converts others)"
         )
     if isinstance(frame[column], pd.DataFrame):
@@ -128,20 +158,17 @@ def check_column_kind(
     A column whose every present value has the wrong type is the wrong column; a stray bad cell
     in an otherwise fine column is recorded as that cell's problem instead.
     """
-    present = [(i, v) for i, v in zip(ids, values, strict=True) if not is_missing(v, modality)]
-    if not present or any(cell_problem(modality, v) is None for _, v in present):
+    spec = get_modality(modality)
+    present = [(i, v) for i, v in zip(ids, values, strict=True) if not spec.is_missing(v)]
+    if not present or any(spec.accepts(v) for _, v in present):
         return
     item_id, value = present[0]
     kinds = sorted({type(v).__name__ for _, v in present})
-    hint = ""
-    if modality == "text":
-        hint = f"; if the values are meant as text, use df[{column!r}].astype(str)"
-    elif modality == "audio" and isinstance(value, np.ndarray):
-        hint = "; arrays need their sample rate: store (samples, sample_rate) tuples"
+    hint = "" if spec.hint is None else spec.hint(column, value)
     raise SchemaError(
         f"{modality} column {column!r} holds {', '.join(kinds)} values (e.g. "
         f"{reprlib.repr(value)} for item {item_id!r}), not {modality}; each {modality} cell "
-        f"is {_KINDS[modality]}, e.g. {_EXAMPLE[modality]}{hint}"
+        f"is {spec.kinds}, e.g. {spec.example}{hint}"
     )
 
 
@@ -188,7 +215,7 @@ def item_key(item_id: object) -> str:
 
 
 def _id_str(value: object) -> str | None:
-    if is_missing(value, "text") or (isinstance(value, str) and not value):
+    if is_absent(value) or (isinstance(value, str) and not value):
         return None
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
         return str(int(value))
@@ -204,11 +231,15 @@ def _names(modality: Modality, given: ColumnsArg) -> tuple[str, ...]:
         return (given,)
     if isinstance(given, Sequence) and all(isinstance(name, str) for name in given):
         return tuple(given)
-    example = _COLUMN[modality]
+    example = _column_example(modality)
     raise SchemaError(
         f"{modality}= takes a column name or a list of column names, e.g. {modality}={example!r} "
         f"or {modality}=[{example!r}, 'other_{example}']; got {reprlib.repr(given)}"
     )
+
+
+def _column_example(argument: str) -> str:
+    return "item_id" if argument == "id" else get_modality(argument).column_example
 
 
 def _listing(frame: pd.DataFrame) -> str:

@@ -1,4 +1,4 @@
-"""Dataset: a DataFrame of items, and which of its columns hold text, images and audio."""
+"""Dataset: a DataFrame of items, and which of its columns hold which modality."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import pandas as pd
 
 from mmwidgets.data import _schema as schema
 from mmwidgets.data._errors import SchemaError, UnknownItemError
+from mmwidgets.data._modalities import get_modality
 from mmwidgets.data._problems import ProblemLog, check_media
-from mmwidgets.data._schema import ColumnsArg, Modality
+from mmwidgets.data._schema import ColumnsArg, ColumnsMapping, Modality
 from mmwidgets.data.media import (
     DEFAULT_MAX_PIXELS,
     AudioClip,
@@ -35,12 +36,37 @@ class Item:
         The item id.
     text, image, audio : dict
         Column name -> value, for each column of that modality in the dataset.
+    other : dict
+        Modality -> {column name -> value}, for the dataset's other registered modalities;
+        ``item[modality]`` reads any modality alike.
+
+    Examples
+    --------
+    >>> item = Item("7", text={"caption": "a cat"}, other={"number": {"x": 1.5}})
+    >>> item["text"], item["number"], item["image"]
+    ({'caption': 'a cat'}, {'x': 1.5}, {})
     """
 
     id: str
     text: dict[str, str | None] = field(default_factory=dict, hash=False)
     image: dict[str, ImageValue | None] = field(default_factory=dict, hash=False)
     audio: dict[str, AudioValue | None] = field(default_factory=dict, hash=False)
+    other: dict[str, dict[str, Any]] = field(default_factory=dict, hash=False)
+
+    def __getitem__(self, modality: str) -> dict[str, Any]:
+        if modality in _BUILT_IN:
+            values: dict[str, Any] = getattr(self, modality)
+            return values
+        if modality not in self.other:
+            get_modality(modality)  # UnknownModalityError for a name nobody registered
+        return self.other.get(modality, {})
+
+    def __repr__(self) -> str:
+        fields = [f"id={self.id!r}"] + [f"{m}={self[m]!r}" for m in (*_BUILT_IN, *self.other)]
+        return f"Item({', '.join(fields)})"
+
+
+_BUILT_IN = ("text", "image", "audio")  # modalities that are Item attributes
 
 
 class Dataset:
@@ -58,6 +84,7 @@ class Dataset:
         text: ColumnsArg = None,
         image: ColumnsArg = None,
         audio: ColumnsArg = None,
+        columns: ColumnsMapping | None = None,
         *,
         validate: bool = True,
         max_pixels: int | None = DEFAULT_MAX_PIXELS,
@@ -73,24 +100,26 @@ class Dataset:
             raise ValueError(f"max_pixels must be a positive int or None, got {max_pixels!r}")
         self._frame = df
         self._max_pixels = max_pixels
-        self._columns = schema.resolve_columns(df, text, image, audio)
+        self._columns = schema.resolve_columns(df, text, image, audio, columns)
         self._ids = schema.normalize_ids(df, id)
         self._rows = {item_id: row for row, item_id in enumerate(self._ids)}
         self._modality: dict[str, Modality] = {}
         self._cells: dict[str, list[object]] = {}
         self._problems = ProblemLog()
         for modality, names in self._columns.items():
+            spec = get_modality(modality)
             for column in names:
                 values = df[column].tolist()
                 schema.check_column_kind(modality, column, values, self._ids)
                 self._modality[column] = modality
-                self._cells[column] = [
-                    None if schema.is_missing(v, modality) else v for v in values
-                ]
-                for item_id, value in zip(self._ids, self._cells[column], strict=True):
-                    problem = None if value is None else schema.cell_problem(modality, value)
+                cells: list[object] = [None if spec.is_missing(v) else v for v in values]
+                for row, (item_id, value) in enumerate(zip(self._ids, cells, strict=True)):
+                    problem = None if value is None else spec.problem(value)
                     if problem is not None:
                         self._problems.record(item_id, column, problem)
+                    elif value is not None and spec.normalize is not None:
+                        cells[row] = spec.normalize(value)
+                self._cells[column] = cells
         if validate:
             check_media(self._ids, self._columns, self._cells, self._problems, max_pixels)
 
@@ -102,6 +131,7 @@ class Dataset:
         text: ColumnsArg = None,
         image: ColumnsArg = None,
         audio: ColumnsArg = None,
+        columns: ColumnsMapping | None = None,
         *,
         validate: bool = True,
         max_pixels: int | None = DEFAULT_MAX_PIXELS,
@@ -120,10 +150,15 @@ class Dataset:
             Text cells are str; image cells are file paths, bytes, PIL images or numpy arrays;
             audio cells are file paths, bytes or ``(samples, sample_rate)`` tuples. None, NaN
             and ``pd.NA`` mean the item lacks that value, as does a blank image or audio path.
+        columns : dict, optional
+            Modality -> its column or columns, for any registered modality (see
+            :func:`~mmwidgets.data.register_modality`), e.g. ``{"text": "caption"}``; the same
+            as the keyword shortcuts, which it complements (a modality is named once).
         validate : bool, optional
-            Decode every image and audio cell now (one at a time, with a progress bar beyond
-            200 cells) and record the ones that fail in :meth:`problems`. With False, media
-            problems surface later, when :meth:`thumbnail` or :meth:`audio_clip` load them.
+            Decode every cell of a media modality (image, audio) now, one at a time, with a
+            progress bar beyond 200 cells, and record the ones that fail in :meth:`problems`.
+            With False, media problems surface later, when :meth:`thumbnail` or
+            :meth:`audio_clip` load them.
         max_pixels : int or None, optional
             Images with more pixels than this are problems rather than memory hogs.
 
@@ -137,6 +172,8 @@ class Dataset:
             For a column that is not in ``df``, no modality, a column given twice, missing or
             duplicate ids, or a column whose values are of the wrong kind (e.g. numbers given
             as text). Bad cells in a good column are recorded in :meth:`problems` instead.
+        UnknownModalityError
+            For a ``columns=`` key that is not a registered modality.
 
         Examples
         --------
@@ -145,7 +182,7 @@ class Dataset:
         >>> Dataset.from_pandas(df, text="caption", image="photo")
         Dataset(2 items | text: caption 1/2 | image: photo 0/2 | no problems)
         """
-        return cls(df, id, text, image, audio, validate=validate, max_pixels=max_pixels)
+        return cls(df, id, text, image, audio, columns, validate=validate, max_pixels=max_pixels)
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -192,7 +229,7 @@ class Dataset:
 
     @property
     def modalities(self) -> tuple[str, ...]:
-        """The modalities present, in the order text, image, audio.
+        """The modalities present, in the registry's order (text, image, audio, then others).
 
         Examples
         --------
@@ -238,12 +275,14 @@ class Dataset:
         Item(id='0', text={'t': 'a cat'}, image={}, audio={})
         """
         key = self._ids[self._row(item_id)]
-        usable: dict[str, dict[str, Any]] = {m: {} for m in schema.MODALITIES}
+        usable: dict[str, dict[str, Any]] = {m: {} for m in _BUILT_IN}
         for modality, names in self._columns.items():
+            values = usable.setdefault(modality, {})
             for column in names:
                 bad = self._problems.get(key, column) is not None
-                usable[modality][column] = None if bad else self.value(key, column)
-        return Item(key, usable["text"], usable["image"], usable["audio"])
+                values[column] = None if bad else self.value(key, column)
+        other = {m: v for m, v in usable.items() if m not in _BUILT_IN}
+        return Item(key, usable["text"], usable["image"], usable["audio"], other)
 
     def presence(self) -> pd.DataFrame:
         """Which cells are present and problem-free: a bool frame, item ids x columns.
@@ -322,6 +361,8 @@ class Dataset:
     def thumbnail(self, item_id: str | int, column: str, max_side: int = 512) -> Thumbnail:
         """A browser thumbnail of one image cell; a failure is recorded, then raised.
 
+        Any modality drawn as an image (its spec's ``renderer`` is ``"image"``) has thumbnails.
+
         Raises
         ------
         MediaError
@@ -346,6 +387,8 @@ class Dataset:
     def audio_clip(self, item_id: str | int, column: str, n_peaks: int = 200) -> AudioClip:
         """Browser-playable audio of one audio cell; a failure is recorded, then raised.
 
+        Any modality drawn as audio (its spec's ``renderer`` is ``"audio"``) has clips.
+
         Raises
         ------
         MediaError
@@ -366,17 +409,20 @@ class Dataset:
             self._problems.record(key, column, str(e))
             raise
 
-    def _media(self, item_id: str | int, column: str, modality: Modality) -> tuple[str, Any]:
+    def _media(self, item_id: str | int, column: str, renderer: str) -> tuple[str, Any]:
         key = self._ids[self._row(item_id)]
-        if self._modality.get(self._column(column)) != modality:
+        if self._renderer(self._column(column)) != renderer:
+            drawn = [c for c in self._modality if self._renderer(c) == renderer]
             raise SchemaError(
-                f"column {column!r} is not an {modality} column; the {modality} columns are "
-                f"{list(self._columns.get(modality, ()))}"
+                f"column {column!r} is not an {renderer} column; the {renderer} columns are {drawn}"
             )
         value = self.value(key, column)
         if value is None:
-            raise MediaError(f"item {key!r} has no {modality} in column {column!r}")
+            raise MediaError(f"item {key!r} has no {renderer} in column {column!r}")
         return key, value
+
+    def _renderer(self, column: str) -> str:
+        return get_modality(self._modality[column]).renderer
 
     def _row(self, item_id: object) -> int:
         key = schema.item_key(item_id)

@@ -12,6 +12,7 @@ from mmwidgets.encoders._base import (
     list_encoders,
     register_encoder,
     resolve_device,
+    unregister_encoder,
 )
 from mmwidgets.encoders.batch import (
     EncodedDataset,
@@ -46,4 +47,5 @@ __all__ = [
     "list_encoders",
     "register_encoder",
     "resolve_device",
+    "unregister_encoder",
 ]

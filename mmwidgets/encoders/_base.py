@@ -6,9 +6,11 @@ import os
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, TypeAlias
 
 import numpy as np
+
+from mmwidgets.data._modalities import get_modality
 
 __all__ = [
     "Encoder",
@@ -18,10 +20,11 @@ __all__ = [
     "list_encoders",
     "register_encoder",
     "resolve_device",
+    "unregister_encoder",
 ]
 
-Modality = Literal["text", "image", "audio"]
-MODALITIES: tuple[Modality, ...] = ("text", "image", "audio")
+Modality: TypeAlias = str
+"""A registered modality's name (see :func:`mmwidgets.data.list_modalities`)."""
 #: called with (row index in the input, problem text) for every row that could not be encoded
 ProblemCallback = Callable[[int, str], None]
 
@@ -119,12 +122,37 @@ def register_encoder(
 ) -> Callable[[type[Encoder]], type[Encoder]]:
     """Class decorator: make an encoder creatable by ``create_encoder(modality, name)``.
 
+    Parameters
+    ----------
+    modality : str
+        A registered modality (:func:`mmwidgets.data.register_modality`).
+    name : str
+        The encoder's name within the modality; ``"*"`` makes it the fallback that receives
+        any unregistered name (e.g. a model name) as its first argument.
+    default : bool, optional
+        Make it what ``create_encoder(modality)`` and ``encode_dataset`` use when no encoder
+        is named.
+
+    Raises
+    ------
+    UnknownModalityError
+        When ``modality`` is not registered.
+
     Examples
     --------
-    >>> from mmwidgets.encoders import Encoder, register_encoder
-    >>> register_encoder  # doctest: +ELLIPSIS
-    <function register_encoder at ...>
+    >>> import numpy as np
+    >>> from mmwidgets.encoders import Encoder, create_encoder, register_encoder
+    >>> @register_encoder("text", "length")
+    ... class Length(Encoder):
+    ...     modality, name, dim, version = "text", "length", 1, "length-v1"
+    ...     def _load(self, value): return value
+    ...     def _forward(self, inputs):
+    ...         return np.array([[len(s)] for s in inputs], dtype=np.float32)
+    >>> create_encoder("text", "length").encode(["a cat", "a koala"]).tolist()
+    [[5.0], [7.0]]
+    >>> unregister_encoder("text", "length")
     """
+    get_modality(modality)
 
     def decorate(cls: type[Encoder]) -> type[Encoder]:
         _REGISTRY[(modality, name)] = cls
@@ -135,6 +163,24 @@ def register_encoder(
     return decorate
 
 
+def unregister_encoder(modality: Modality, name: str) -> None:
+    """Forget a registered encoder (and its default status), e.g. one a test registered.
+
+    Examples
+    --------
+    >>> from mmwidgets.encoders import unregister_encoder
+    >>> unregister_encoder("text", "no-such")
+    Traceback (most recent call last):
+    ...
+    ValueError: no text encoder named 'no-such' is registered
+    """
+    _ensure_registered()
+    if _REGISTRY.pop((modality, name), None) is None:
+        raise ValueError(f"no {modality} encoder named {name!r} is registered")
+    if DEFAULTS.get(modality) == name:
+        del DEFAULTS[modality]
+
+
 def _ensure_registered() -> None:
     # importing the modality modules runs their @register_encoder decorators
     from mmwidgets.encoders import audio, image, text  # noqa: F401
@@ -143,12 +189,19 @@ def _ensure_registered() -> None:
 def list_encoders(modality: Modality | None = None) -> list[str]:
     """Names of the registered encoders, as ``"modality/name"``.
 
+    Raises
+    ------
+    UnknownModalityError
+        When ``modality`` is given and not registered.
+
     Examples
     --------
     >>> from mmwidgets.encoders import list_encoders
     >>> "text/hashing" in list_encoders("text")
     True
     """
+    if modality is not None:
+        get_modality(modality)
     _ensure_registered()
     return sorted(f"{m}/{n}" for (m, n) in _REGISTRY if modality is None or m == modality)
 
@@ -159,16 +212,27 @@ def create_encoder(modality: Modality, name: str | None = None, **kwargs: Any) -
     A name that is not registered is passed to the modality's default family where that makes
     sense (any sentence-transformers model for text, any timm model for images).
 
+    Raises
+    ------
+    UnknownModalityError
+        When ``modality`` is not registered (the message lists those that are).
+    ValueError
+        When no encoder of that name (or no default) is registered for the modality.
+
     Examples
     --------
     >>> from mmwidgets.encoders import create_encoder
     >>> create_encoder("image", "pixels").dim
     768
     """
-    if modality not in MODALITIES:
-        raise ValueError(f"unknown modality {modality!r}; expected one of {MODALITIES}")
+    get_modality(modality)
     _ensure_registered()
-    name = name or DEFAULTS[modality]
+    name = name or DEFAULTS.get(modality)
+    if name is None:
+        raise ValueError(
+            f"no default {modality} encoder is registered; name one, or register one with "
+            f"@register_encoder({modality!r}, 'my_encoder', default=True)"
+        )
     cls = _REGISTRY.get((modality, name))
     if cls is None:
         fallback = _REGISTRY.get((modality, "*"))

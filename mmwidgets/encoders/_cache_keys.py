@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mmwidgets.data._modalities import get_modality
+
 if TYPE_CHECKING:
     from mmwidgets.encoders._base import Encoder
 
@@ -25,13 +27,15 @@ def content_key(value: Any, modality: str) -> str:
 
     Parameters
     ----------
-    value : str, os.PathLike, bytes, numpy.ndarray, (array, sample_rate) or PIL.Image.Image
-        A text (``str`` when ``modality`` is ``"text"``), a media file path (``str`` for the
-        other modalities, or any ``os.PathLike``), encoded media bytes, a decoded array (its
-        dtype and shape count too), an audio array with its sample rate, or a PIL image (its
-        pixels, mode and size count; not how it was compressed).
-    modality : {"text", "image", "audio"}
-        Says whether a ``str`` is the text itself or a path to a file.
+    value : str, os.PathLike, bytes, numpy.ndarray, (array, sample_rate), PIL image or number
+        A text (``str`` in a modality whose cells are not media files, e.g. ``"text"``), a
+        media file path (``str`` in a media modality, or any ``os.PathLike``), encoded media
+        bytes, a decoded array (its dtype and shape count too), an audio array with its sample
+        rate, a PIL image (its pixels, mode and size count; not how it was compressed), or a
+        number (its value and type: ``1`` and ``1.0`` differ).
+    modality : str
+        A registered modality; its spec's ``media`` flag says whether a ``str`` is the value
+        itself or a path to a file.
 
     Returns
     -------
@@ -40,6 +44,8 @@ def content_key(value: Any, modality: str) -> str:
 
     Raises
     ------
+    UnknownModalityError
+        When ``modality`` is not registered.
     TypeError
         For a value of any other type (``None`` included: a missing value has no key).
     OSError
@@ -53,8 +59,9 @@ def content_key(value: Any, modality: str) -> str:
     >>> content_key(b"RIFF...", "audio") == content_key(b"RIFF....", "audio")
     False
     """
+    media = get_modality(modality).media
     digest = hashlib.sha256()
-    if isinstance(value, str) and modality == "text":
+    if isinstance(value, str) and not media:
         digest.update(b"text\0")
         digest.update(value.encode("utf-8", errors="surrogatepass"))
     elif isinstance(value, (str, os.PathLike)):
@@ -74,10 +81,12 @@ def content_key(value: Any, modality: str) -> str:
     elif _is_pil_image(value):
         digest.update(f"pil\0{value.mode}\0{value.size}\0".encode())
         digest.update(value.tobytes())
+    elif isinstance(value, int | float | complex | np.number | np.bool_):
+        _update_array(digest, np.asarray(value))  # a number is its 0-d array
     else:
         raise TypeError(
             f"can't make a content key for a {type(value).__name__}; expected text, a path, "
-            "bytes, a numpy array, (array, sample_rate) or a PIL image"
+            "bytes, a numpy array, (array, sample_rate), a PIL image or a number"
         )
     return digest.hexdigest()
 

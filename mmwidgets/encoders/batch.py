@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mmwidgets.encoders._base import MODALITIES, Encoder, Modality, create_encoder
+from mmwidgets.data._modalities import list_modalities
+from mmwidgets.encoders._base import Encoder, create_encoder
 from mmwidgets.encoders._batch_job import EncodingJob
 from mmwidgets.encoders._batch_progress import EncodingCancelledError, Progress, ProgressCallback
 from mmwidgets.encoders._batch_result import EncodedDataset, EncodingProblem
 from mmwidgets.encoders._batch_run import ColumnWork, Reporter, encode_column
 from mmwidgets.encoders.cache import EmbeddingCache
+from mmwidgets.exceptions import UnknownModalityError
 
 if TYPE_CHECKING:
     from mmwidgets.data.dataset import Dataset
@@ -53,7 +55,9 @@ def encode_dataset(
         cells that fail now are recorded with :meth:`Dataset.record_problem`.
     encoders : dict, optional
         Modality -> an :class:`Encoder`, a registered encoder name, or None for the default
-        (``create_encoder(modality)``). Modalities left out use their default.
+        (``create_encoder(modality)``). Modalities left out use their default. Any registered
+        modality works; a key that is not one raises
+        :class:`~mmwidgets.exceptions.UnknownModalityError`.
     cache : EmbeddingCache, path or bool, optional
         An open cache, a cache folder, True for :func:`default_cache_dir`, or False for none.
     progress : bool, optional
@@ -227,9 +231,12 @@ def _assemble(
 def _resolve_encoders(
     columns: Mapping[str, tuple[str, ...]], given: Mapping[str, EncoderArg]
 ) -> dict[str, Encoder]:
-    unknown = sorted(set(given) - set(MODALITIES))
+    registered = list_modalities()
+    unknown = sorted(str(m) for m in given if m not in registered)
     if unknown:
-        raise ValueError(f"encoders are given per modality {MODALITIES}, not for {unknown}")
+        raise UnknownModalityError(
+            f"encoders are given per modality {tuple(registered)}, not for {unknown}"
+        )
     encoders: dict[str, Encoder] = {}
     for modality in columns:
         arg = given.get(modality)
@@ -238,7 +245,7 @@ def _resolve_encoders(
                 raise ValueError(f"the {modality} encoder given is a {arg.modality} encoder: {arg}")
             encoders[modality] = arg
         else:  # the registry's encoders load their model on first use, not here
-            encoders[modality] = create_encoder(cast(Modality, modality), arg)
+            encoders[modality] = create_encoder(modality, arg)
     return encoders
 
 

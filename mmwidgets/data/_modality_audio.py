@@ -1,0 +1,42 @@
+"""The built-in audio modality: paths, bytes or ``(samples, sample_rate)``, drawn as a player."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from mmwidgets.data._mediabase import is_blank_path
+from mmwidgets.data._modalities import ModalitySpec, register_modality
+from mmwidgets.data.media import load_audio
+
+__all__ = ["AUDIO"]
+
+_FILES = (str, os.PathLike, bytes, bytearray, memoryview)
+
+
+def _is_audio(value: object) -> bool:
+    return isinstance(value, _FILES) or (isinstance(value, tuple | list) and len(value) == 2)
+
+
+def _hint(column: str, value: object) -> str:
+    if isinstance(value, np.ndarray):
+        return "; arrays need their sample rate: store (samples, sample_rate) tuples"
+    return ""
+
+
+AUDIO = register_modality(
+    ModalitySpec(
+        "audio",
+        accepts=_is_audio,
+        kinds="a file path, bytes or a (samples, sample_rate) tuple",
+        example="'sounds/meow.ogg'",
+        column_example="sound",
+        missing=is_blank_path,
+        hint=_hint,
+        loader=load_audio,
+        media=True,
+        renderer="audio",
+    )
+)
+"""Audio: every sample decoded when a dataset is validated (``load_audio`` is the check)."""
