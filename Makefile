@@ -12,7 +12,7 @@ JS_SOURCES := $(shell find js -name '*.js' 2>/dev/null)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test lint bench js clean
+.PHONY: setup demo test lint bench js js-test clean
 
 setup: $(STAMPS)/apt $(STAMPS)/venv js
 
@@ -52,7 +52,11 @@ lint: setup
 	$(BIN)/ruff format --check mmwidgets tests benchmarks scripts conftest.py
 	$(BIN)/mypy
 
-test: setup lint
+# the front end's own unit tests (queue, codecs, map geometry): Node's built-in runner, no npm deps
+js-test: $(STAMPS)/apt
+	node --test js/test/
+
+test: setup lint js-test
 	$(BIN)/pytest
 
 bench: setup

@@ -1,6 +1,6 @@
 // Turn an item payload (see mmwidgets/widgets/_payload.py) into a prefetch entry: blob URLs for
 // its media, images decoded (img.decode()) and audio metadata loaded, ahead of being shown.
-import { blobOf, bufferAt, float32Of } from "./codecs.js";
+import { arrayAt, blobOf, bufferAt } from "./codecs.js";
 
 /**
  * entry = {id, text, images, audios, label, meta, ready, settled}. `ready` resolves (never
@@ -34,7 +34,7 @@ export function prepareEntry(payload, buffers, { audio = "eager" } = {}) {
 
   const audios = (payload.audio ?? []).map((col) => {
     if (col.state !== "ok") return { ...col };
-    const slot = { ...col, url: urlOf(col), peaks: col.peaks != null ? float32Of(bufferAt(buffers, col.peaks, col.column)) : null };
+    const slot = { ...col, url: urlOf(col), peaks: col.peaks != null ? arrayAt(buffers, col.peaks, `${col.column} peaks`) : null };
     if (audio === "eager") {
       slot.el = new Audio();
       slot.el.preload = "auto";

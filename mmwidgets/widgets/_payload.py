@@ -17,6 +17,8 @@ import numpy as np
 from mmwidgets.data.dataset import Dataset
 from mmwidgets.data.media import MediaError
 from mmwidgets.widgets._base import Outbox
+from mmwidgets.widgets._codec import encode_array
+from mmwidgets.widgets._protocol import FLOAT32
 
 __all__ = ["ItemPacker", "jsonable"]
 
@@ -163,8 +165,7 @@ class ItemPacker:
             "buffer": len(buffers) - 1,
         }
         if self.n_peaks:
-            buffers.append(np.ascontiguousarray(clip.peaks, dtype="<f4").tobytes())
-            fields["peaks"] = len(buffers) - 1
+            fields["peaks"] = encode_array(clip.peaks, buffers, FLOAT32)
         return fields
 
 
@@ -180,10 +181,17 @@ def _shift(fields: dict[str, Any], offset: int) -> dict[str, Any]:
     out = dict(fields)
     for modality in ("image", "audio"):
         out[modality] = [
-            {k: (v + offset if k in ("buffer", "peaks") else v) for k, v in column.items()}
-            for column in fields[modality]
+            {k: _shifted(k, v, offset) for k, v in column.items()} for column in fields[modality]
         ]
     return out
+
+
+def _shifted(key: str, value: Any, offset: int) -> Any:
+    if key == "buffer":  # an encoded file's buffer index
+        return value + offset
+    if key == "peaks":  # an array spec {buffer, dtype, shape}
+        return {**value, "buffer": value["buffer"] + offset}
+    return value
 
 
 def jsonable(value: Any) -> Any:

@@ -1,12 +1,16 @@
 """The message protocol between the widget classes and their front ends.
 
-Keep in sync with ``js/lib/protocol.js``: every kind named here is named there, with the same
-value. Durable state travels in synced traits; everything else is a request ``{kind, id, ...}``
-from the front end answered by one reply ``{kind: "reply", id, result}`` or
+Keep in sync with ``js/lib/protocol.js``: every constant named here (message kinds, selection
+actions, colour-by names, wire dtypes) is named there, with the same value;
+``tests/unit/test_protocol_sync.py`` imports both and compares them.
+
+Durable state travels in synced traits; everything else is a request ``{kind, id, ...}`` from
+the front end answered by one reply ``{kind: "reply", id, result}`` or
 ``{kind: "reply", id, error}`` that echoes the request's id, except ``{kind: "items", items}``,
 which Python sends unasked when media it packed ahead of need are ready. Bulk bytes (images,
-audio, waveform peaks) travel as binary buffers; a result names them by their index in the
-message's buffers.
+audio, waveform peaks, map points) travel as binary buffers; a result names an encoded file by
+its index in the message's buffers, and a numeric array by ``{buffer, dtype, shape}``
+(``_codec.py``).
 
 Examples
 --------
@@ -21,10 +25,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mmwidgets.exceptions import ProtocolError
+
 __all__ = [
+    "BY_LABEL",
+    "BY_PREDICTION",
+    "BY_UNCERTAINTY",
+    "COLOR_BY",
     "DRILL",
+    "DTYPES",
+    "FLOAT32",
+    "GALLERY",
     "HISTORY",
     "IMAGE",
+    "INT16",
+    "INT32",
     "ITEM",
     "ITEMS",
     "LABEL",
@@ -34,6 +49,7 @@ __all__ = [
     "REPLY",
     "REQUEST_KINDS",
     "SELECT",
+    "SELECT_ACTIONS",
     "SKIP",
     "SYNC",
     "UNDO",
@@ -65,9 +81,23 @@ REQUEST_KINDS = frozenset(
     {SYNC, LABEL, SKIP, UNDO, HISTORY, ITEM, IMAGE, PAGE, LABEL_MANY, DRILL, POINTS, SELECT}
 )
 
+# what a SELECT request does with the selection (its "action")
+# LABEL = "label" (above): label every selected item in one transaction
+GALLERY = "gallery"  # open the selection in a review Gallery
+SELECT_ACTIONS = (LABEL, GALLERY)
 
-class ProtocolError(ValueError):
-    """A message from the front end does not follow the protocol."""
+# what an embedding map's points are coloured by (its synced ``color_by``)
+BY_LABEL = "label"  # the stored label
+BY_PREDICTION = "prediction"  # the model's predicted label
+BY_UNCERTAINTY = "uncertainty"  # 1 - confidence of the prediction, on a ramp
+COLOR_BY = (BY_LABEL, BY_PREDICTION, BY_UNCERTAINTY)
+
+# dtypes of numeric buffers on the wire (numpy's spelling; all little-endian), named by the
+# ``{buffer, dtype, shape}`` spec that comes with each array (see _codec.py, js/lib/codecs.js)
+FLOAT32 = "<f4"  # positions, confidences, waveform peaks
+INT16 = "<i2"  # label and prediction indexes (-1: none)
+INT32 = "<i4"  # map rows (a selection)
+DTYPES = (FLOAT32, INT16, INT32)
 
 
 def parse_request(content: object) -> tuple[str, str, dict[str, Any]]:

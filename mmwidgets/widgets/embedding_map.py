@@ -12,6 +12,7 @@ import traitlets as t
 from mmwidgets.data import UnknownItemError
 from mmwidgets.widgets import _protocol as kinds
 from mmwidgets.widgets._base import Outbox
+from mmwidgets.widgets._codec import array_bytes, array_of, decode_array, encode_array
 from mmwidgets.widgets._drill import DrillDown
 from mmwidgets.widgets._payload import ItemPacker, jsonable
 from mmwidgets.widgets._session_widget import SessionWidget
@@ -23,41 +24,47 @@ if TYPE_CHECKING:
 __all__ = ["COLOR_BY", "EmbeddingMap", "selection_rows"]
 
 #: what the points can be coloured by
-COLOR_BY = ("label", "prediction", "uncertainty")
+COLOR_BY = kinds.COLOR_BY
 METHODS = ("pca", "umap")
 # session events after which the map's colours (labels, predictions) may be stale
 _RECOLOR = frozenset({"labeled", "model_updated", "queue_changed"})
 
 
 def selection_rows(args: dict[str, Any], n: int) -> np.ndarray:
-    """The map rows a request names: an int32 buffer (``_buffers[0]``) or a JSON ``rows`` list.
+    """The map rows a request names in ``rows``: an int32 array spec, or a JSON list.
 
-    Returns them sorted, without repeats. Raises ``ValueError``/``TypeError`` saying what is
-    wrong (a ragged buffer, a non-integer, a row outside ``0..n-1``), so nothing is written.
+    The front end sends ``{buffer, dtype, shape}`` naming one of the request's ``_buffers``
+    (see ``_codec.py``); Python's own calls pass a list of ints. Returns the rows sorted,
+    without repeats. Raises ``ValueError``/``TypeError`` saying what is wrong (a ragged
+    buffer, a non-integer, a row outside ``0..n-1``), so nothing is written.
 
     Examples
     --------
-    >>> selection_rows({"_buffers": [np.array([4, 1, 4], dtype="<i4").tobytes()]}, n=5)
+    >>> out = Outbox()
+    >>> spec = encode_array([4, 1, 4], out, kinds.INT32)
+    >>> selection_rows({"rows": spec, "_buffers": out.buffers}, n=5)
     array([1, 4])
     >>> selection_rows({"rows": [7]}, n=5)
     Traceback (most recent call last):
     ValueError: selection row 7 is out of range: the map has 5 points (rows 0..4)
     """
-    buffers = args.get("_buffers") or []
-    if buffers:
-        raw = memoryview(buffers[0]).cast("B")
-        if raw.nbytes % 4:
-            raise ValueError(f"a selection buffer holds int32 rows; got {raw.nbytes} bytes")
-        rows = np.frombuffer(raw, dtype="<i4").astype(np.int64)
-    elif "rows" in args:
-        listed = args["rows"]
-        if not isinstance(listed, list | tuple) or not all(
-            isinstance(r, int) and not isinstance(r, bool) for r in listed
-        ):
-            raise TypeError(f"selection rows must be a list of integers, got {listed!r:.80}")
+    if "rows" not in args:
+        raise ValueError("a selection request needs its rows (an int32 array or a list)")
+    listed = args["rows"]
+    if isinstance(listed, dict):
+        if listed.get("dtype") != kinds.INT32:
+            raise TypeError(f"selection rows travel as int32; got dtype {listed.get('dtype')!r}")
+        rows = decode_array(listed, args.get("_buffers") or []).reshape(-1).astype(np.int64)
+    elif isinstance(listed, list | tuple) and all(
+        isinstance(r, int) and not isinstance(r, bool) for r in listed
+    ):
         rows = np.asarray(listed, dtype=np.int64)
     else:
-        raise ValueError("a selection request needs its rows (an int32 buffer or 'rows')")
+        raise TypeError(f"selection rows must be a list of integers, got {listed!r:.80}")
+    return _in_range(rows, n)
+
+
+def _in_range(rows: np.ndarray, n: int) -> np.ndarray:
     bad = rows[(rows < 0) | (rows >= n)]
     if len(bad):
         raise ValueError(
@@ -102,8 +109,8 @@ class _MapPanel(SessionWidget):
 
     @t.validate("selection")
     def _valid_selection(self, proposal: dict[str, Any]) -> bytes:
-        rows = selection_rows({"_buffers": [proposal["value"]]}, len(self._ids))
-        return rows.astype("<i4").tobytes()
+        rows = array_of(proposal["value"], kinds.INT32).astype(np.int64)
+        return array_bytes(_in_range(rows, len(self._ids)), kinds.INT32)
 
     def _on_event(self, event: Event) -> None:
         super()._on_event(event)
@@ -118,7 +125,7 @@ class _MapPanel(SessionWidget):
     @property
     def rows(self) -> np.ndarray:
         """The selected rows."""
-        return np.frombuffer(self.selection, dtype="<i4").astype(np.int64)
+        return array_of(self.selection, kinds.INT32).astype(np.int64)
 
     def _points(self, args: dict[str, Any], out: Outbox) -> dict[str, Any]:
         s = self.session
@@ -134,12 +141,12 @@ class _MapPanel(SessionWidget):
             "classes": classes,
             "method": self.method,
             "model_version": s.model_version,
-            "label": out.add(summary["label"].astype("<i2").tobytes()),
-            "prediction": out.add(summary["prediction"].astype("<i2").tobytes()),
-            "confidence": out.add(summary["confidence"].astype("<f4").tobytes()),
+            "label": encode_array(summary["label"], out, kinds.INT16),
+            "prediction": encode_array(summary["prediction"], out, kinds.INT16),
+            "confidence": encode_array(summary["confidence"], out, kinds.FLOAT32),
         }
         if args.get("layout", True):  # the layout never changes: the front end asks it once
-            result["xy"] = out.add(np.ascontiguousarray(xy, dtype="<f4").tobytes())
+            result["xy"] = encode_array(xy, out, kinds.FLOAT32)
         return result
 
     def _item(self, args: dict[str, Any], out: Outbox) -> dict[str, Any]:
@@ -158,12 +165,12 @@ class _MapPanel(SessionWidget):
 
     def _select(self, args: dict[str, Any], _out: Outbox) -> dict[str, Any]:
         action = args.get("action")
-        if action not in ("label", "gallery"):
+        if action not in kinds.SELECT_ACTIONS:
             raise ValueError(f"unknown selection action {action!r}; use 'label' or 'gallery'")
         ids = [self._ids[r] for r in selection_rows(args, len(self._ids))]
         if not ids:
             raise ValueError("nothing is selected: draw a lasso around some points first")
-        if action == "label":
+        if action == kinds.LABEL:
             label = args.get("label")
             if not isinstance(label, str | list) or not all(isinstance(v, str) for v in label):
                 raise TypeError(f"a label is a str (a list of str for multi-label); got {label!r}")

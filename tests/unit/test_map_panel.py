@@ -18,6 +18,7 @@ from PIL import Image
 
 import mmwidgets as mm
 from mmwidgets.widgets import _protocol
+from mmwidgets.widgets._codec import decode_array, encode_array
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +88,21 @@ def int32(rows) -> bytes:
     return np.asarray(rows, dtype="<i4").tobytes()
 
 
+def picked(rows) -> dict:
+    """A SELECT request's rows as its front end sends them: an int32 array spec and its buffer."""
+    buffers: list[bytes] = []
+    return {
+        "rows": encode_array(np.asarray(rows, dtype=np.int64), buffers, "<i4"),
+        "buffers": buffers,
+    }
+
+
+def spec(data: bytes, dtype="<i4", shape=None, buffer=0) -> dict:
+    """Rows named by a hand-made spec, which may lie about its buffer."""
+    shape = [len(data) // 4] if shape is None else shape
+    return {"rows": {"buffer": buffer, "dtype": dtype, "shape": shape}, "buffers": [data]}
+
+
 def test_points_buffers_decode_to_the_session_layout_and_summary(session, emap):
     assert session.wait(timeout=300)  # no retrain in flight while the two are compared
     result, buffers = Wire(emap.panel).result("points")
@@ -94,13 +110,16 @@ def test_points_buffers_decode_to_the_session_layout_and_summary(session, emap):
     n = len(session.dataset)
     assert result["n"] == n
     assert result["classes"] == CATEGORIES
-    xy = np.frombuffer(buffers[result["xy"]], dtype="<f4").reshape(n, 2)
+    # every array names its buffer, dtype and shape (the codec paired with js/lib/codecs.js)
+    assert result["xy"] == {"buffer": result["xy"]["buffer"], "dtype": "<f4", "shape": [n, 2]}
+    xy = decode_array(result["xy"], buffers)
     np.testing.assert_array_equal(xy, session.projection())
     for name, dtype in [("label", "<i2"), ("prediction", "<i2"), ("confidence", "<f4")]:
-        decoded = np.frombuffer(buffers[result[name]], dtype=dtype)
+        assert (result[name]["dtype"], result[name]["shape"]) == (dtype, [n])
+        decoded = np.frombuffer(buffers[result[name]["buffer"]], dtype=dtype)
         np.testing.assert_array_equal(decoded, summary[name])
-    assert (np.frombuffer(buffers[result["label"]], dtype="<i2") >= 0).sum() == len(session.store)
-    assert (np.frombuffer(buffers[result["prediction"]], dtype="<i2") >= 0).all()
+    assert (decode_array(result["label"], buffers) >= 0).sum() == len(session.store)
+    assert (decode_array(result["prediction"], buffers) >= 0).all()
     assert result["drawn"] == emap.n_points == int(np.isfinite(xy).all(axis=1).sum()) > 0
     # the layout is asked for once; later refreshes carry the colours only
     again, buffers = Wire(emap.panel).result("points", layout=False)
@@ -111,7 +130,9 @@ def test_points_buffers_decode_to_the_session_layout_and_summary(session, emap):
 def test_points_wait_for_the_embeddings(session, emap, monkeypatch):
     assert session.wait(timeout=300)
     # what the panel sees of a session whose embeddings are still being computed
-    encoding = SimpleNamespace(pool=SimpleNamespace(ready=False), labels=session.labels)
+    encoding = SimpleNamespace(
+        ready=False, pool=SimpleNamespace(ready=False), labels=session.labels
+    )
     monkeypatch.setattr(emap.panel, "session", encoding)
     result, buffers = Wire(emap.panel).result("points")
     assert result == {"n": len(session.dataset), "pending": True, "classes": CATEGORIES}
@@ -134,9 +155,7 @@ def test_lasso_label_writes_exactly_the_selected_ids(session, emap):
     ids = session.dataset.ids
     before = len(session.store.history())
     rows = [3, 17, 9, 17]  # a repeat is labeled once
-    result, _ = Wire(emap.panel).result(
-        "select", buffers=[int32(rows)], action="label", label="vehicles"
-    )
+    result, _ = Wire(emap.panel).result("select", **picked(rows), action="label", label="vehicles")
     assert result == {"action": "label", "label": "vehicles", "n": 3}
     events = written(session, before)
     assert sorted(events["id"]) == sorted([ids[3], ids[9], ids[17]])
@@ -153,41 +172,45 @@ def test_a_json_row_list_works_too(session, emap):
 
 
 @pytest.mark.parametrize(
-    ("buffers", "args", "message"),
+    ("args", "message"),
     [
-        ([int32([1, 999])], {"label": "food"}, "row 999 is out of range: the map has 32 points"),
-        ([int32([-1])], {"label": "food"}, "row -1 is out of range"),
-        ([b"\x01\x00\x00"], {"label": "food"}, "int32 rows; got 3 bytes"),
-        ([], {"rows": [1.5], "label": "food"}, "must be a list of integers"),
-        ([], {"rows": "1,2", "label": "food"}, "must be a list of integers"),
-        ([], {"label": "food"}, "needs its rows"),
-        ([int32([])], {"label": "food"}, "nothing is selected"),
-        ([int32([1, 2])], {"label": "cow"}, "cow"),
-        ([int32([1, 2])], {"label": None}, "None"),
+        ({**picked([1, 999]), "label": "food"}, "row 999 is out of range: the map has 32 points"),
+        ({**picked([-1]), "label": "food"}, "row -1 is out of range"),
+        ({**spec(b"\x01\x00\x00", shape=[1]), "label": "food"}, "int32 buffers hold whole"),
+        ({**spec(int32([1, 2]), shape=[3]), "label": "food"}, "2 int32 values do not make shape"),
+        ({**spec(int32([1]), buffer=1), "label": "food"}, "buffer 1 is not in the message"),
+        ({**spec(int32([1]), dtype="<f4"), "label": "food"}, "travel as int32; got dtype '<f4'"),
+        ({**spec(int32([1]), dtype="<f8"), "label": "food"}, "travel as int32; got dtype '<f8'"),
+        ({"rows": [1.5], "label": "food"}, "must be a list of integers"),
+        ({"rows": "1,2", "label": "food"}, "must be a list of integers"),
+        ({"label": "food"}, "needs its rows"),
+        ({**picked([]), "label": "food"}, "nothing is selected"),
+        ({**picked([1, 2]), "label": "cow"}, "cow"),
+        ({**picked([1, 2]), "label": None}, "None"),
     ],
 )
-def test_bad_selections_say_why_and_write_nothing(session, emap, buffers, args, message):
+def test_bad_selections_say_why_and_write_nothing(session, emap, args, message):
     before = len(session.store.history())
-    error = Wire(emap.panel).error("select", buffers=buffers, action="label", **args)
+    error = Wire(emap.panel).error("select", action="label", **args)
     assert message in error
     assert len(session.store.history()) == before
 
 
 def test_unknown_action_is_refused(session, emap):
-    error = Wire(emap.panel).error("select", buffers=[int32([1])], action="delete")
+    error = Wire(emap.panel).error("select", **picked([1]), action="delete")
     assert "unknown selection action 'delete'" in error
 
 
 def test_gallery_action_opens_a_review_of_exactly_those_ids(session, emap):
     ids = session.dataset.ids
-    result, _ = Wire(emap.panel).result("select", buffers=[int32([5, 2, 30])], action="gallery")
+    result, _ = Wire(emap.panel).result("select", **picked([5, 2, 30]), action="gallery")
     assert result == {"action": "gallery", "n": 3}
     assert isinstance(emap.gallery, mm.Gallery)
     assert emap.gallery.mode == "review"
     assert list(emap.gallery._review) == [ids[2], ids[5], ids[30]]
     assert emap.children == (emap.panel, emap.gallery)
     first = emap.gallery
-    Wire(emap.panel).result("select", buffers=[int32([1])], action="gallery")
+    Wire(emap.panel).result("select", **picked([1]), action="gallery")
     assert emap.gallery is not first
     assert list(emap.gallery._review) == [ids[1]]
 
@@ -231,6 +254,9 @@ def test_python_selection_api(session, emap):
     assert emap.selected == [ids[7]]
     with pytest.raises(ValueError, match="out of range"):
         emap.panel.selection = int32([100])
+    with pytest.raises(ValueError, match="int32 buffers hold whole 4-byte values; got 3 bytes"):
+        emap.panel.selection = b"\x01\x00\x00"
+    assert emap.selected == [ids[7]]  # a refused value changes nothing
 
 
 def test_color_by_is_validated(session, emap):

@@ -150,7 +150,8 @@ def test_sync_sends_the_queue_with_media_as_buffers(make_session):
                 samples, _ = sf.read(io.BytesIO(buffers[audio["buffer"]]))
                 assert len(samples) > 0
                 assert audio["duration"] > 0
-                peaks = np.frombuffer(buffers[audio["peaks"]], dtype="<f4")
+                assert (audio["peaks"]["dtype"], audio["peaks"]["shape"]) == ("<f4", [400])
+                peaks = np.frombuffer(buffers[audio["peaks"]["buffer"]], dtype="<f4")
                 assert peaks.shape == (400,)
                 assert peaks.min() >= 0
                 assert peaks.max() <= 1
