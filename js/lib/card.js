@@ -1,5 +1,7 @@
 // An item card: text, image and audio side by side, each column labeled; a missing modality is
 // a quiet placeholder, a broken one an error in words. Shared by the Labeler and the ItemView.
+// Columns are grouped by renderer, so any registered modality drawn as text, image or audio
+// shows up without a change here.
 import { h } from "./dom.js";
 import { createPlayer } from "./player.js";
 
@@ -12,24 +14,25 @@ export function createCard(entry, { onZoom = null } = {}) {
   const owned = []; // prefetched <img> elements this card holds (returned on dispose)
   const pauseOthers = (playing) => players.forEach((p) => p !== playing && p.pause());
 
-  const text = entry.text.map((slot) =>
-    field(slot, slot.state === "ok" ? h("div", { class: "mmw-text", text: slot.value }) : placeholder(slot, "text")),
-  );
-  const images = entry.images.map((slot) => field(slot, slot.state === "ok" ? image(slot, onZoom, owned) : placeholder(slot, "image")));
-  const audios = entry.audios.map((slot) => {
-    if (slot.state !== "ok" || !slot.el) return field(slot, placeholder(slot, "audio"));
-    const player = createPlayer(slot, { onPlay: pauseOthers });
-    players.push(player);
-    return field(slot, player.el);
+  // One drawer per renderer (a modality spec's `renderer`, mmwidgets/data/_modalities.py
+  // RENDERERS); a slot of another modality drawn the same way names it in slot.modality.
+  const draw = {
+    text: (slot) => h("div", { class: "mmw-text", text: slot.value }),
+    image: (slot) => image(slot, onZoom, owned),
+    audio: (slot) => {
+      if (!slot.el) return null;
+      const player = createPlayer(slot, { onPlay: pauseOthers });
+      players.push(player);
+      return player.el;
+    },
+  };
+  const slots = { text: entry.text, image: entry.images, audio: entry.audios };
+  const columns = Object.entries(slots).map(([renderer, list]) => {
+    const fields = list.map((slot) => field(slot, (slot.state === "ok" ? draw[renderer](slot) : null) ?? placeholder(slot, slot.modality ?? renderer)));
+    return fields.length ? h("div", { class: `mmw-col mmw-col-${renderer}` }, fields) : null;
   });
 
-  const el = h(
-    "div",
-    { class: "mmw-card", "data-item": entry.id },
-    text.length ? h("div", { class: "mmw-col mmw-col-text" }, text) : null,
-    images.length ? h("div", { class: "mmw-col mmw-col-image" }, images) : null,
-    audios.length ? h("div", { class: "mmw-col mmw-col-audio" }, audios) : null,
-  );
+  const el = h("div", { class: "mmw-card", "data-item": entry.id }, columns);
 
   return {
     el,
@@ -57,7 +60,12 @@ export function createCard(entry, { onZoom = null } = {}) {
 }
 
 function field(slot, body) {
-  return h("div", { class: `mmw-field mmw-${slot.state}`, "data-column": slot.column }, h("div", { class: "mmw-colname", text: slot.column }), body);
+  return h(
+    "div",
+    { class: `mmw-field mmw-${slot.state}`, "data-column": slot.column, "data-modality": slot.modality },
+    h("div", { class: "mmw-colname", text: slot.column }),
+    body,
+  );
 }
 
 function image(slot, onZoom, owned) {

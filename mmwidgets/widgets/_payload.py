@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from mmwidgets.data._modalities import RENDERERS, get_modality
 from mmwidgets.data.dataset import Dataset
 from mmwidgets.data.media import MediaError
 from mmwidgets.widgets._base import Outbox
@@ -33,6 +34,11 @@ class _Packed:
 
 class ItemPacker:
     """Turn item ids into front-end payloads ``{id, text, image, audio}`` plus buffers.
+
+    The lists are keyed by how the browser draws a column (its modality spec's ``renderer``),
+    not by modality: a registered ``"number"`` modality drawn as text joins ``text``, each of
+    its slots marked ``"modality": "number"`` (a slot of the renderer's own modality carries no
+    such key).
 
     Thread-safe: a worker may pack ahead (:meth:`warm`) while requests read the cache.
 
@@ -116,21 +122,35 @@ class ItemPacker:
         }
 
     def _pack(self, item_id: str) -> _Packed:
-        columns = self.dataset.columns
         buffers: list[bytes] = []
-        text = [self._text(item_id, c) for c in columns.get("text", ())]
-        image = [self._image(item_id, c, buffers) for c in columns.get("image", ())]
-        audio = [self._audio(item_id, c, buffers) for c in columns.get("audio", ())]
-        fields = {"id": item_id, "text": text, "image": image, "audio": audio}
+        fields: dict[str, Any] = {"id": item_id, **{r: [] for r in RENDERERS}}
+        for modality, names in self.dataset.columns.items():
+            renderer = get_modality(modality).renderer
+            for column in names:
+                if renderer == "image":
+                    slot = self._image(item_id, column, buffers)
+                elif renderer == "audio":
+                    slot = self._audio(item_id, column, buffers)
+                else:
+                    slot = self._text(item_id, column, modality)
+                if modality != renderer:  # the card names what is missing or broken
+                    slot["modality"] = modality
+                fields[renderer].append(slot)
         return _Packed(fields, tuple(buffers))
 
-    def _text(self, item_id: str, column: str) -> dict[str, Any]:
+    def _text(self, item_id: str, column: str, modality: str) -> dict[str, Any]:
         value = self.dataset.value(item_id, column)
         if value is None:
             return {"column": column, "state": "missing"}
-        if not isinstance(value, str):
-            return {"column": column, "state": "error", "error": f"not text: {type(value)}"}
-        return {"column": column, "state": "ok", "value": value}
+        problem = get_modality(modality).problem(value)
+        if problem is not None:
+            return {"column": column, "state": "error", "error": problem}
+        # another modality drawn as text (e.g. a number) shows its value in words
+        return {
+            "column": column,
+            "state": "ok",
+            "value": value if isinstance(value, str) else str(value),
+        }
 
     def _image(self, item_id: str, column: str, buffers: list[bytes]) -> dict[str, Any]:
         if self.dataset.value(item_id, column) is None:
@@ -179,9 +199,9 @@ def _place(packed: _Packed, out: Outbox) -> dict[str, Any]:
 def _shift(fields: dict[str, Any], offset: int) -> dict[str, Any]:
     """A copy of ``fields`` whose buffer indexes start at ``offset``."""
     out = dict(fields)
-    for modality in ("image", "audio"):
-        out[modality] = [
-            {k: _shifted(k, v, offset) for k, v in column.items()} for column in fields[modality]
+    for renderer in RENDERERS:
+        out[renderer] = [
+            {k: _shifted(k, v, offset) for k, v in column.items()} for column in fields[renderer]
         ]
     return out
 

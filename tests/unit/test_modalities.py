@@ -24,6 +24,8 @@ from mmwidgets.encoders import (
     unregister_encoder,
 )
 from mmwidgets.exceptions import UnknownModalityError
+from mmwidgets.widgets._base import Outbox
+from mmwidgets.widgets._payload import ItemPacker
 
 
 @pytest.fixture
@@ -101,6 +103,20 @@ def test_a_registered_modality_is_cached_by_content(number, tmp_path):
     np.testing.assert_array_equal(cold.embeddings["number"], warm.embeddings["number"])
 
 
+def test_the_browser_draws_a_registered_modality_by_its_renderer(number):
+    df = pd.DataFrame({"t": ["a cat", None], "x": [1.5, None]})
+    ds = mm.Dataset.from_pandas(df, columns={"number": "x"}, text="t")
+    packer = ItemPacker(ds)
+    payload = packer.pack("0", Outbox())
+    assert payload["text"] == [
+        {"column": "t", "state": "ok", "value": "a cat"},
+        {"column": "x", "state": "ok", "value": "1.5", "modality": "number"},
+    ]
+    assert payload["image"] == payload["audio"] == []
+    missing = packer.pack("1", Outbox())["text"]
+    assert missing[1] == {"column": "x", "state": "missing", "modality": "number"}
+
+
 def test_the_spec_validates_cells(number):
     df = pd.DataFrame({"x": [1, "seven", True, 2.5]})
     ds = mm.Dataset.from_pandas(df, columns={"number": "x"})
@@ -135,6 +151,13 @@ def test_a_media_modality_gets_problems_and_thumbnails(media):
         assert ds.problems()["id"].tolist() == ["1"]
         assert ds.presence()["s"].tolist() == [True, False, False]
         assert ds.thumbnail(0, "s", max_side=8).width <= 8
+        out = Outbox()
+        payload = ItemPacker(ds, max_side=8).pack("0", out)
+        (slot,) = payload["image"]  # drawn by the image renderer
+        assert slot["modality"] == "sketch"
+        assert slot["state"] == "ok"
+        assert out.buffers[slot["buffer"]] == ds.thumbnail(0, "s", max_side=8).data
+        assert ItemPacker(ds).pack("1", Outbox())["image"][0]["state"] == "error"
     finally:
         unregister_modality("sketch")
 
