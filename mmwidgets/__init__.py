@@ -36,6 +36,7 @@ __all__ = [
     "Labeler",
     "MMWidgetsError",
     "MediaError",
+    "NotReadyError",
     "SchemaError",
     "Session",
     "UnknownItemError",
@@ -54,26 +55,28 @@ _LAZY = {
     "Gallery": "mmwidgets.widgets",
     "ItemView": "mmwidgets.widgets",
     "Labeler": "mmwidgets.widgets",
-    "MMWidgetsError": "mmwidgets.data._errors",
-    "MediaError": "mmwidgets.data._errors",
+    "MMWidgetsError": "mmwidgets.exceptions",
+    "MediaError": "mmwidgets.exceptions",
+    "NotReadyError": "mmwidgets.exceptions",
     "Session": "mmwidgets.session",
-    "SchemaError": "mmwidgets.data._errors",
-    "UnknownItemError": "mmwidgets.data._errors",
-    "UnknownLabelError": "mmwidgets.data._errors",
+    "SchemaError": "mmwidgets.exceptions",
+    "UnknownItemError": "mmwidgets.exceptions",
+    "UnknownLabelError": "mmwidgets.exceptions",
     "load_sample": "mmwidgets.datasets",
 }
 
 if TYPE_CHECKING:
-    from mmwidgets.data._errors import (
+    from mmwidgets.data.dataset import Dataset
+    from mmwidgets.data.store import LabelStore
+    from mmwidgets.datasets import load_sample
+    from mmwidgets.exceptions import (
         MediaError,
         MMWidgetsError,
+        NotReadyError,
         SchemaError,
         UnknownItemError,
         UnknownLabelError,
     )
-    from mmwidgets.data.dataset import Dataset
-    from mmwidgets.data.store import LabelStore
-    from mmwidgets.datasets import load_sample
     from mmwidgets.fusion import FusionClassifier
     from mmwidgets.session import Session
     from mmwidgets.widgets import Dashboard, EmbeddingMap, Gallery, ItemView, Labeler

@@ -21,6 +21,7 @@ def subset_session(df: Any, folder: Path, **options: Any) -> mm.Session:
     options.setdefault("encoders", FAST)
     options.setdefault("progress", False)
     options.setdefault("cache_dir", folder.parent / "embeddings")
+    options.setdefault("store", folder / "labels.sqlite")
     return mm.Session(
         df,
         labels=CATEGORIES,
@@ -28,6 +29,5 @@ def subset_session(df: Any, folder: Path, **options: Any) -> mm.Session:
         text="text",
         image="image",
         audio=["speech", "sound"],
-        store=folder / "labels.sqlite",
         **options,
     )

@@ -12,6 +12,7 @@ True
 
 from __future__ import annotations
 
+from mmwidgets.fusion._inputs import encode_targets
 from mmwidgets.fusion._registry import FusionFactory, get_fusion, list_fusions, register_fusion
 from mmwidgets.fusion.calibration import fit_temperature
 from mmwidgets.fusion.classifier import (
@@ -27,6 +28,7 @@ __all__ = [
     "FusionFactory",
     "NotFittedError",
     "TrainingCancelledError",
+    "encode_targets",
     "fit_temperature",
     "get_fusion",
     "list_fusions",

@@ -72,7 +72,16 @@ def rows_as_float32(X: Embeddings, names: Sequence[str], start: int, stop: int) 
 
 
 def encode_targets(y: Any, classes: np.ndarray, multi_label: bool) -> np.ndarray:
-    """Class indices (single-label) or an indicator matrix (multi-label); unknown labels raise."""
+    """Class indices (single-label) or an indicator matrix (multi-label); unknown labels raise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> encode_targets(["b", "a"], np.array(["a", "b"], dtype=object), False).tolist()
+    [1, 0]
+    >>> encode_targets([("a", "b"), ()], np.array(["a", "b"], dtype=object), True).tolist()
+    [[1.0, 1.0], [0.0, 0.0]]
+    """
     index = {c: i for i, c in enumerate(classes.tolist())}
     if not multi_label:
         labels = list(y)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mmwidgets.exceptions import TrainingCancelledError
-from mmwidgets.fusion._inputs import encode_targets
+from mmwidgets.fusion import encode_targets
 from mmwidgets.session._events import EventHub
 from mmwidgets.session._metrics import evaluate, out_of_fold_proba
 from mmwidgets.session._pool import Pool
@@ -63,6 +63,7 @@ class Evaluator:
         self._latest: Evaluation | None = None
         self._curve: list[dict[str, float]] = []
         self._pending: tuple[np.ndarray, list[Any]] | None = None
+        self._running = 0
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         if background:
@@ -93,6 +94,12 @@ class Evaluator:
                 break
             self._evaluate_pending()
 
+    @property
+    def running(self) -> bool:
+        """A cross-validation is running (in the background or on a caller's thread)."""
+        with self._lock:
+            return self._running > 0
+
     def _evaluate_pending(self) -> None:
         with self._lock:
             pending, self._pending = self._pending, None
@@ -102,6 +109,10 @@ class Evaluator:
             self.evaluate(*pending)
         except (ValueError, TrainingCancelledError):
             return  # too few labels per class to cross-validate yet, or closing
+        except Exception:
+            if self._should_stop():
+                return  # the interpreter is exiting under us
+            raise
         with self._lock:
             point = dict(self._curve[-1])
         self._events.emit("metrics", **point)
@@ -110,10 +121,16 @@ class Evaluator:
         """Cross-validate on the given labeled rows now, on this thread, and record it."""
         targets = encode_targets(list(labels), np.asarray(self._classes, object), self._multi_label)
         X = {m: np.asarray(v[rows], dtype=np.float32) for m, v in self._pool.view().X.items()}
-        proba, k, masked = out_of_fold_proba(
-            X, targets, self._new_model, list(labels), seed=self._seed,
-            should_stop=self._should_stop, ablate=True,
-        )  # fmt: skip
+        with self._lock:
+            self._running += 1
+        try:
+            proba, k, masked = out_of_fold_proba(
+                X, targets, self._new_model, list(labels), seed=self._seed,
+                should_stop=self._should_stop, ablate=True,
+            )  # fmt: skip
+        finally:
+            with self._lock:
+                self._running -= 1
         evaluation = Evaluation(
             metrics=evaluate(proba, targets, self._classes, k),
             ids=tuple(self._ids[r] for r in rows),

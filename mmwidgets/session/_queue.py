@@ -96,10 +96,12 @@ class QueueState:
             pinned += [q for iid, q in self._recheck.items() if iid not in self._pinned]
             ahead = self._done | self._pinned.keys() | self._recheck.keys()
             items = pinned + [q for q in ranked if q.id not in ahead]
-            if len(items) < n:
-                taken = {q.id for q in items} | self._done
-                items += refill(taken, n - len(items), self._seed + len(self._done))
-            items = items[:n]
+            taken = {q.id for q in items} | self._done
+            seed = self._seed + len(self._done)
+        if len(items) < n:  # outside the lock: the refill reads this state again
+            items += refill(taken, n - len(items), seed)
+        items = items[:n]
+        with self._lock:
             for item in items:
                 self._handed[item.id] = item
         return items

@@ -109,7 +109,7 @@ class SessionReads:
         return self._trainer.generation.model
 
     def status(self) -> dict[str, Any]:
-        """Encoding progress, training state, model version, label counts and the last error.
+        """Encoding progress, training and evaluation state, model version, counts, last error.
 
         Examples
         --------
@@ -122,6 +122,7 @@ class SessionReads:
         return {
             "encoding": {"done": done, "total": total, "ready": self._pool.ready},
             "training": self._trainer.training,
+            "evaluating": self._evaluator.running,
             "model_version": gen.version,
             "trained_on": gen.n_labels,
             "train_seconds": gen.seconds,

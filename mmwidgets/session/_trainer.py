@@ -167,6 +167,8 @@ class Trainer:
             except TrainingCancelledError:
                 return  # the session is closing
             except Exception as exc:  # reported in status() and as an event; the loop goes on
+                if self.should_stop():
+                    return  # closing (or the interpreter exiting) under a running fit
                 message = f"training failed: {type(exc).__name__}: {exc}"
                 with self._lock:
                     self._error = message

@@ -101,7 +101,7 @@ class _MapPanel(SessionWidget):
         super().__init__(session, packer, **traits)
         self._handle(kinds.POINTS, self._points)
         self._handle(kinds.ITEM, self._item)
-        self._handle(kinds.SELECT, self._select)
+        self._handle(kinds.SELECT, self.act_on_selection)
 
     @t.validate("color_by")
     def _valid_color_by(self, proposal: dict[str, Any]) -> str:
@@ -130,7 +130,7 @@ class _MapPanel(SessionWidget):
     def _points(self, args: dict[str, Any], out: Outbox) -> dict[str, Any]:
         s = self.session
         classes = list(s.labels)
-        if not s.pool.ready:
+        if not s.ready:
             return {"n": len(self._ids), "pending": True, "classes": classes}
         xy = s.projection(self.method)
         summary = self._summary = s.point_summary()
@@ -163,7 +163,8 @@ class _MapPanel(SessionWidget):
         }
         return {"item": payload}
 
-    def _select(self, args: dict[str, Any], _out: Outbox) -> dict[str, Any]:
+    def act_on_selection(self, args: dict[str, Any], _out: Outbox) -> dict[str, Any]:
+        """Label the selected rows (one transaction) or open them in a Gallery."""
         action = args.get("action")
         if action not in kinds.SELECT_ACTIONS:
             raise ValueError(f"unknown selection action {action!r}; use 'label' or 'gallery'")
@@ -255,7 +256,7 @@ class EmbeddingMap(DrillDown):
     @property
     def selected(self) -> list[str]:
         """Ids of the selected items (a lasso in the widget, or :meth:`select`)."""
-        ids = self.panel._ids
+        ids = self.session.dataset.ids
         return [ids[r] for r in self.panel.rows]
 
     def select(self, ids: Sequence[str | int]) -> None:
@@ -271,7 +272,7 @@ class EmbeddingMap(DrillDown):
         >>> m.close()
         """
         if self._row is None:
-            self._row = {iid: i for i, iid in enumerate(self.panel._ids)}
+            self._row = {iid: i for i, iid in enumerate(self.session.dataset.ids)}
         rows = []
         for iid in ids:
             if str(iid) not in self._row:
@@ -291,7 +292,7 @@ class EmbeddingMap(DrillDown):
         ValueError: nothing is selected: draw a lasso around some points first
         >>> m.close()
         """
-        result = self.panel._select(
+        result = self.panel.act_on_selection(
             {"action": "label", "label": label, "rows": self._rows()}, Outbox()
         )
         return int(result["n"])
@@ -308,7 +309,7 @@ class EmbeddingMap(DrillDown):
         2
         >>> m.close()
         """
-        self.panel._select({"action": "gallery", "rows": self._rows()}, Outbox())
+        self.panel.act_on_selection({"action": "gallery", "rows": self._rows()}, Outbox())
         assert self.gallery is not None  # open_gallery just set it
         return self.gallery
 

@@ -81,7 +81,7 @@ def test_recheck_of_suspects_carries_their_reasons(session):
 def test_ablation_and_confusion_cells_agree_with_the_metrics(session):
     metrics = session.metrics()
     table = session.modality_ablation()
-    assert list(table["masked"]) == ["none", *session.pool.X]
+    assert list(table["masked"]) == ["none", *session.embeddings().X]
     assert table["accuracy"].iloc[0] == metrics.accuracy
     assert np.allclose(table["accuracy_drop"], metrics.accuracy - table["accuracy"])
     total = 0

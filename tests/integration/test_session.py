@@ -139,16 +139,18 @@ def test_unknown_item_and_label_are_rejected(subset, tmp_path):
 def test_training_failure_is_reported_and_labeling_goes_on(subset, tmp_path):
     truth = _truth(subset)
     errors = []
-    with _session(subset, tmp_path, fusion="no-such-fusion") as s:
+    # a setting torch refuses only when training starts (AdamW: "Invalid learning rate")
+    with _session(subset, tmp_path, model=mm.FusionClassifier(lr=-1.0)) as s:
         s.subscribe(lambda e: errors.append(e.data["message"]), kinds=["error"])
         for item in s.queue(12):
             s.label(item.id, truth[item.id])
         deadline = time.monotonic() + 60
         while s.status()["error"] is None and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert "unknown fusion" in s.status()["error"]
+        assert "training failed" in s.status()["error"]
+        assert "learning rate" in s.status()["error"]
         assert errors
-        assert "unknown fusion" in errors[0]
+        assert "learning rate" in errors[0]
         item = s.next()
         s.label(item.id, truth[item.id])  # still works
         assert len(s.store) == 13

@@ -62,7 +62,7 @@ def test_charts_show_the_session_metrics(notebook, tmp_path):
     # modality contribution: "all columns" plus one bar per masked column
     bars = root.locator(".mmw-dash-modality .mmw-bars").first.locator(".mmw-bar-row")
     assert bars.count() == 1 + len(
-        json.loads(nb.execute("print(json.dumps(list(session.pool.X)))"))
+        json.loads(nb.execute("print(json.dumps(list(session.embeddings().X)))"))
     )
     # it follows the session: more labels, a new evaluation, new numbers on screen
     nb.execute("session.label_many({q.id: truth[q.id] for q in session.queue(10)}); dash.refresh()")

@@ -22,13 +22,21 @@ FAST = {"text": "hashing", "image": "pixels", "audio": "logmel"}
 
 
 def session_cell(
-    store: Path, *, per_class: int = 6, both_audio: bool = True, **options: object
+    store: Path,
+    *,
+    per_class: int = 6,
+    both_audio: bool = True,
+    model: str | None = None,
+    **options: object,
 ) -> str:
     """A cell that builds ``df`` and ``session`` on a small real subset (weight-free encoders).
 
-    With ``both_audio`` every item has text, an image, speech and a sound effect.
+    With ``both_audio`` every item has text, an image, speech and a sound effect; ``model`` is
+    Python source for the Session's ``model=`` argument.
     """
     extra = "".join(f", {k}={v!r}" for k, v in options.items())
+    if model is not None:
+        extra += f", model={model}"
     return textwrap.dedent(
         f"""
         import mmwidgets as mm
@@ -386,7 +394,9 @@ def test_rerunning_cells_leaves_one_live_view_and_two_views_label_once(notebook,
 
 def test_a_training_failure_is_shown_in_the_widget(notebook, tmp_path):
     store = tmp_path / "labels.sqlite"
-    nb = notebook([session_cell(store, fusion="no-such-fusion", retrain_delay=0.0), LABELER])
+    # a setting torch refuses only when training starts (AdamW: "Invalid learning rate")
+    cell = session_cell(store, model="mm.FusionClassifier(lr=-1.0)", retrain_delay=0.0)
+    nb = notebook([cell, LABELER])
     nb.run_all()
     root = widget(nb, 1)
     previous = None
@@ -395,7 +405,7 @@ def test_a_training_failure_is_shown_in_the_widget(notebook, tmp_path):
         root.press(key)
     error = root.locator(".mmw-error")
     expect(error).to_be_visible(timeout=60_000)
-    expect(error).to_contain_text("unknown fusion")
+    expect(error).to_contain_text("learning rate")
     wait_for_labels(store, 8, root)  # labeling went on regardless
     error.locator("button").click()
     expect(error).to_be_hidden()

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from mmwidgets.session import project_2d
 
+from mmwidgets.session import project_2d
 from mmwidgets.session._metrics import evaluate
 from mmwidgets.session._review import Evaluation, confusion_items, suspected_errors
 

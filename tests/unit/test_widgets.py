@@ -307,14 +307,15 @@ def test_session_events_update_traits_from_background_threads(make_session, subs
 
 def test_a_training_failure_shows_as_the_error_trait(make_session, subset):
     truth = _truth(subset)
-    s = make_session(background=True, fusion="no-such-fusion", retrain_delay=0.0)
+    # a setting torch refuses only when training starts (AdamW: "Invalid learning rate")
+    s = make_session(background=True, model=mm.FusionClassifier(lr=-1.0), retrain_delay=0.0)
     labeler = mm.Labeler(s)
     for item in s.queue(6):
         s.label(item.id, truth[item.id])
     deadline = time.monotonic() + 60
     while not labeler.error and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert "unknown fusion" in labeler.error
+    assert "learning rate" in labeler.error
     labeler.close()
 
 
