@@ -51,6 +51,7 @@ lint: setup
 	$(BIN)/ruff check mmwidgets tests benchmarks scripts conftest.py
 	$(BIN)/ruff format --check mmwidgets tests benchmarks scripts conftest.py
 	$(BIN)/mypy
+	$(BIN)/python scripts/check_private.py
 
 # the front end's own unit tests (queue, codecs, map geometry): Node's built-in runner, no npm deps
 js-test: $(STAMPS)/apt

@@ -55,9 +55,13 @@ def findings(path: Path) -> Iterator[str]:
     here = _package_of(path)
     rel = path.relative_to(ROOT)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and _is_private(node.attr):
-            if node.attr not in _ALLOWED_ATTRIBUTES and not _owner(node.value):
-                yield f"{rel}:{node.lineno}: reads private attribute {ast.unparse(node)!r}"
+        if (
+            isinstance(node, ast.Attribute)
+            and _is_private(node.attr)
+            and node.attr not in _ALLOWED_ATTRIBUTES
+            and not _owner(node.value)
+        ):
+            yield f"{rel}:{node.lineno}: reads private attribute {ast.unparse(node)!r}"
         modules: list[str] = []
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             modules = [node.module] + [f"{node.module}.{a.name}" for a in node.names]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from mmwidgets._lazy import lazy_exports
 
 __all__ = [
+    "RENDERERS",
     "AudioClip",
     "Dataset",
     "Event",
@@ -37,7 +38,9 @@ __all__ = [
     "open_store",
     "register_modality",
     "register_store_backend",
+    "retry_locked",
     "unregister_modality",
+    "unregister_store_backend",
 ]
 
 _ERRORS = ("MMWidgetsError", "MediaError", "SchemaError", "UnknownItemError", "UnknownLabelError")
@@ -46,10 +49,11 @@ _MEDIA = (
     "image_thumbnail", "load_audio", "load_image",
 )  # fmt: skip
 _MODALITIES = (
-    "ModalitySpec", "get_modality", "list_modalities", "register_modality", "unregister_modality",
+    "RENDERERS", "ModalitySpec", "get_modality", "list_modalities", "register_modality",
+    "unregister_modality",
 )  # fmt: skip
 _LAZY = {
-    **dict.fromkeys(_ERRORS, "mmwidgets.data._errors"),
+    **dict.fromkeys(_ERRORS, "mmwidgets.exceptions"),
     **dict.fromkeys(_MEDIA, "mmwidgets.data.media"),
     "Dataset": "mmwidgets.data.dataset",
     "Item": "mmwidgets.data.dataset",
@@ -58,8 +62,9 @@ _LAZY = {
     "LabelStore": "mmwidgets.data.store",
     "Event": "mmwidgets.data.store",
     "LabelStoreProtocol": "mmwidgets.data._store_protocol",
+    "retry_locked": "mmwidgets.data._store_schema",
     **dict.fromkeys(
-        ("list_store_backends", "open_store", "register_store_backend"),
+        ("list_store_backends", "open_store", "register_store_backend", "unregister_store_backend"),
         "mmwidgets.data._store_backends",
     ),
 }
@@ -73,6 +78,7 @@ if TYPE_CHECKING:
         UnknownLabelError,
     )
     from mmwidgets.data._modalities import (
+        RENDERERS,
         ModalitySpec,
         get_modality,
         list_modalities,
@@ -83,8 +89,10 @@ if TYPE_CHECKING:
         list_store_backends,
         open_store,
         register_store_backend,
+        unregister_store_backend,
     )
     from mmwidgets.data._store_protocol import LabelStoreProtocol
+    from mmwidgets.data._store_schema import retry_locked
     from mmwidgets.data.dataset import Dataset, Item
     from mmwidgets.data.media import (
         AudioClip,

@@ -15,7 +15,13 @@ from typing import TypeAlias
 from mmwidgets.data._store_protocol import LabelStoreProtocol
 from mmwidgets.exceptions import UnknownBackendError
 
-__all__ = ["Opener", "list_store_backends", "open_store", "register_store_backend"]
+__all__ = [
+    "Opener",
+    "list_store_backends",
+    "open_store",
+    "register_store_backend",
+    "unregister_store_backend",
+]
 
 #: ``opener(location, labels=..., multi_label=...)`` -> a store; ``location`` is the full URL
 Opener: TypeAlias = Callable[..., LabelStoreProtocol]
@@ -44,6 +50,20 @@ def register_store_backend(scheme: str) -> Callable[[Opener], Opener]:
         return opener
 
     return register
+
+
+def unregister_store_backend(scheme: str) -> None:
+    """Forget the opener registered for ``scheme`` (SQLite's stays).
+
+    Examples
+    --------
+    >>> _ = register_store_backend("scratch")(lambda location, **_: None)
+    >>> unregister_store_backend("scratch")
+    >>> "scratch" in list_store_backends()
+    False
+    """
+    if scheme.lower() in _BUILTIN or _BACKENDS.pop(scheme.lower(), None) is None:
+        raise UnknownBackendError(f"no label-store backend of yours is registered as {scheme!r}")
 
 
 def list_store_backends() -> list[str]:

@@ -83,7 +83,19 @@ def is_lock_error(error: sqlite3.OperationalError) -> bool:
 
 
 def retry_locked(action: str, conn: sqlite3.Connection) -> None:
-    """Run the statement ``action`` on ``conn``, retrying while the database is locked."""
+    """Run the statement ``action`` on ``conn``, retrying while the database is locked.
+
+    Shared by the label store and the embedding cache's index (both SQLite files that
+    several processes write).
+
+    Examples
+    --------
+    >>> import sqlite3
+    >>> conn = sqlite3.connect(":memory:", isolation_level=None)
+    >>> retry_locked("BEGIN IMMEDIATE", conn)
+    >>> conn.in_transaction
+    True
+    """
     deadline = time.monotonic() + _RETRY_DEADLINE_S
     pause = 0.005
     while True:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, TypeAlias
 
 import numpy as np
 
-from mmwidgets.data._modalities import get_modality
+from mmwidgets.data import get_modality
 
 __all__ = [
     "Encoder",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mmwidgets.data._store_schema import retry_locked
+from mmwidgets.data import retry_locked
 
 __all__ = ["CacheIndex", "Shard", "connect", "write_transaction"]
 

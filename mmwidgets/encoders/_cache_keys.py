@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mmwidgets.data._modalities import get_modality
+from mmwidgets.data import get_modality
 
 if TYPE_CHECKING:
     from mmwidgets.encoders._base import Encoder

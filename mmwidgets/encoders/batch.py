@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mmwidgets.data._modalities import list_modalities
+from mmwidgets.data import list_modalities
 from mmwidgets.encoders._base import Encoder, create_encoder
 from mmwidgets.encoders._batch_job import EncodingJob
 from mmwidgets.encoders._batch_progress import EncodingCancelledError, Progress, ProgressCallback

@@ -13,7 +13,13 @@ True
 from __future__ import annotations
 
 from mmwidgets.fusion._inputs import encode_targets
-from mmwidgets.fusion._registry import FusionFactory, get_fusion, list_fusions, register_fusion
+from mmwidgets.fusion._registry import (
+    FusionFactory,
+    get_fusion,
+    list_fusions,
+    register_fusion,
+    unregister_fusion,
+)
 from mmwidgets.fusion.calibration import fit_temperature
 from mmwidgets.fusion.classifier import (
     FUSIONS,
@@ -33,4 +39,5 @@ __all__ = [
     "get_fusion",
     "list_fusions",
     "register_fusion",
+    "unregister_fusion",
 ]

@@ -101,6 +101,26 @@ def register_fusion(name: str) -> Callable[[F], F]:
     return decorate
 
 
+def unregister_fusion(name: str) -> None:
+    """Remove a fusion mode you registered (the built-in modes stay).
+
+    Raises
+    ------
+    UnknownFusionError
+        Nothing of yours is registered under ``name``.
+
+    Examples
+    --------
+    >>> from mmwidgets.fusion import list_fusions, register_fusion, unregister_fusion
+    >>> _ = register_fusion("scratch")(lambda dims, n_classes, **_: None)
+    >>> unregister_fusion("scratch")
+    >>> "scratch" in list_fusions()
+    False
+    """
+    if name in _BUILTIN or _REGISTRY.pop(name, None) is None:
+        raise UnknownFusionError(f"no fusion mode of yours is registered as {name!r}")
+
+
 def list_fusions() -> list[str]:
     """Names of the registered fusion modes: the built-ins first, then in registration order.
 

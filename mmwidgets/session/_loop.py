@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from mmwidgets.active import query
+from mmwidgets.active import query, resolve_strategy
 from mmwidgets.fusion import FusionClassifier
 from mmwidgets.session._pool import PoolView
 from mmwidgets.session._state import Generation, QueuedItem
@@ -105,7 +105,8 @@ def next_generation(
     """Train (warm start unless ``full_refit``), score every item, and rank a new queue.
 
     ``excluded`` marks items that must not be queued (labeled, skipped, broken media).
-    Before a model can be trained the queue comes from the model-free cold start.
+    Before a model can be trained the queue comes from the model-free cold start (or from
+    the strategy itself when it needs no probabilities).
     ``make_model()`` returns a fresh unfitted model (a clone of the session's template).
     """
     start = time.perf_counter()
@@ -114,7 +115,14 @@ def next_generation(
         cold: tuple[QueuedItem, ...] = ()
         if not excluded.all():
             picked = query(
-                "cold_start", embeddings=fused, labeled=excluded, n=queue_size, seed=seed
+                # a strategy that needs no model (random, k_center, yours) runs from the start
+                strategy if "proba" not in resolve_strategy(strategy).needs else "cold_start",
+                embeddings=fused,
+                labeled=excluded,
+                n=queue_size,
+                class_names=list(class_names),
+                multi_label=multi_label,
+                seed=seed,
             )
             cold = tuple(
                 QueuedItem(id=ids[i], reason=r, model_version=previous.version)

@@ -47,6 +47,9 @@ class Session(SessionReview):
         The DataFrame's columns of each modality (only with a DataFrame).
     id : str, optional
         The DataFrame's id column (default: the index).
+    columns : mapping, optional
+        ``{modality: column(s)}`` for any registered modality (see
+        :func:`mmwidgets.data.register_modality`), beside ``text``/``image``/``audio``.
     multi_label : bool
         Items take any number of labels instead of exactly one.
     store : path, URL or label store
@@ -116,6 +119,7 @@ class Session(SessionReview):
         image: Columns = None,
         audio: Columns = None,
         id: str | None = None,
+        columns: Mapping[str, Columns] | None = None,
         multi_label: bool = False,
         store: str | os.PathLike[str] | LabelStoreProtocol = "labels.sqlite",
         model: Any = None,
@@ -135,7 +139,7 @@ class Session(SessionReview):
     ) -> None:
         resolve_strategy(strategy)  # names are checked before anything is opened or written
         template = model_template(model, fusion, seed)
-        dataset = _as_dataset(data, id=id, text=text, image=image, audio=audio)
+        dataset = _as_dataset(data, id=id, text=text, image=image, audio=audio, columns=columns)
         store_ = open_store(store, labels=labels, multi_label=multi_label)
         #: the unfitted model, cloned for every full refit (``model`` with the store's classes)
         self.estimator = model_template(template, None, seed, store_.labels, store_.multi_label)
@@ -316,10 +320,10 @@ class Session(SessionReview):
 
 
 def _as_dataset(
-    data: Any, *, id: str | None, text: Columns, image: Columns, audio: Columns
+    data: Any, *, id: str | None, text: Columns, image: Columns, audio: Columns, columns: Any
 ) -> Dataset:
     if isinstance(data, Dataset):
-        if any(v is not None for v in (id, text, image, audio)):
-            raise TypeError("pass columns (id, text, image, audio) only with a DataFrame")
+        if any(v is not None for v in (id, text, image, audio, columns)):
+            raise TypeError("pass columns (id, text, image, audio, columns) only with a DataFrame")
         return data
-    return Dataset.from_pandas(data, id=id, text=text, image=image, audio=audio)
+    return Dataset.from_pandas(data, id=id, text=text, image=image, audio=audio, columns=columns)

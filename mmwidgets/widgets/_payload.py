@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from mmwidgets.data._modalities import RENDERERS, get_modality
+from mmwidgets.data import RENDERERS, get_modality
 from mmwidgets.data.dataset import Dataset
 from mmwidgets.data.media import MediaError
 from mmwidgets.widgets._base import Outbox

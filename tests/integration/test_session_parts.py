@@ -59,7 +59,8 @@ def test_the_model_settings_reach_every_model_the_session_trains(subset, tmp_pat
     with subset_session(subset, tmp_path, background=False, model=template) as s:
         _label(s, subset, 12)
         model = s.model
-        assert model is not template and model is not s.estimator  # clones, never the template
+        assert model is not template  # clones, never the template
+        assert model is not s.estimator
         assert (model.fusion, model.epochs, model.hidden, model.lr) == ("concat", 4, 16, 1e-2)
         assert list(model.classes_) == CATEGORIES  # classes come from the store
         assert not hasattr(template, "classes_")  # the user's estimator stays unfitted
@@ -77,7 +78,8 @@ def test_a_users_strategy_callable_ranks_the_queue(subset, tmp_path):
 
     with subset_session(subset, tmp_path, background=False, strategy=lowest_rows_first) as s:
         _label(s, subset, 12)
-        assert calls and calls[-1] == (len(subset), len(CATEGORIES))
+        assert calls
+        assert calls[-1] == (len(subset), len(CATEGORIES))
         queued = s.queue(3)
         assert [q.reason for q in queued] == ["lowest row"] * 3
         rows = [s.ids.index(q.id) for q in queued]
