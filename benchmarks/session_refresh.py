@@ -23,6 +23,7 @@ import numpy as np
 
 from mmwidgets.data import LabelStore
 from mmwidgets.fusion import FusionClassifier
+from mmwidgets.session import PoolView
 from mmwidgets.session._loop import next_generation
 from mmwidgets.session._pool import fused_embeddings
 from mmwidgets.session._state import Generation
@@ -70,9 +71,7 @@ def run(n: int) -> dict[str, float]:
             return FusionClassifier("weighted", classes=CLASSES)
 
         common = dict(
-            X=X,
-            presence=presence,
-            fused=fused,
+            view=PoolView(X=X, presence=presence, fused=fused),
             ids=[str(i) for i in range(n)],
             excluded=excluded,
             make_model=make_model,
