@@ -20,6 +20,7 @@ export class LabelQueue {
     this.meta = new Map(); // id -> queue meta (prediction, reason, ...)
     this.done = new Set(); // labeled or skipped here (their replies may still be on the way)
     this.current = null; // id on screen in queue mode
+    this.resume = null; // the item an undo took off screen: shown again once the undone one is done
     this.history = null; // {entry, index, total} while walking back through the history
     this.error = "";
     this.loading = true;
@@ -86,6 +87,7 @@ export class LabelQueue {
           this.done.delete(id);
           const entry = this.entries.get(id);
           if (entry) entry.label = label;
+          if (this.current !== id) this.resume = this.current;
           this.current = id;
         }
         this.loading = false;
@@ -132,7 +134,10 @@ export class LabelQueue {
 
   finish(id, kind, args) {
     this.done.add(id);
-    this.current = this.next();
+    // back to the item the undo displaced, even if a rerank has since moved it down
+    const back = this.resume;
+    this.resume = null;
+    this.current = back && !this.done.has(back) && this.entries.has(back) ? back : this.next();
     this.emit();
     return this.call(kind, { item: id, ...args }).then(
       () => this.emit({ type: "ack", kind, id }),
@@ -229,6 +234,7 @@ export class LabelQueue {
     if (ready < this.depth) this.previous.slice(0, this.depth - ready).forEach((id) => keep.add(id));
     this.previous = this.previous.filter((id) => keep.has(id));
     keep.add(this.current);
+    keep.add(this.resume);
     if (this.history) keep.add(this.history.entry.id);
     for (const [id, entry] of this.entries) {
       if (keep.has(id)) continue;

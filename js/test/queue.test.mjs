@@ -164,6 +164,22 @@ test("undo shows the undone item again with its label", async () => {
   assert.equal(queue.loading, false);
 });
 
+test("after an undone item is labeled again, the item the undo displaced comes back", async () => {
+  const queue = await started(["a", "b", "c", "d"]);
+  queue.label("cat"); // a done, b on screen
+  await queue.rpc.reply(1, { queue: ranked("b", "c", "d") });
+  queue.undo(); // a back on screen, b displaced
+  // meanwhile a new model reranked: b is no longer first
+  await queue.rpc.reply(2, { queue: ranked("a", "d", "c", "b"), items: [item("a")], undone: { id: "a", label: "cat" } });
+  assert.equal(queue.shown.id, "a");
+  queue.label("dog");
+  assert.equal(queue.shown.id, "b"); // not "d", the new first
+  await queue.rpc.reply(3, { queue: ranked("d", "c", "b") });
+  assert.equal(queue.shown.id, "b"); // a rerank never swaps what is on screen
+  queue.label("cat");
+  assert.equal(queue.shown.id, "d"); // then the ranking again
+});
+
 test("the history walks back and returns to the queue past its end", async () => {
   const queue = await started(["a", "b"]);
   assert.equal(queue.step(+1), null); // nothing ahead of the queue
