@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mmwidgets.active import query
+from mmwidgets.active import query, resolve_strategy
 from mmwidgets.data import Dataset
 from mmwidgets.fusion import FusionClassifier
 from mmwidgets.session._loop import can_train
@@ -56,10 +56,10 @@ def _one_run(
         y = list(labels_of[truth[labeled]])
         if strategy == "random":
             picked = query("random", labeled=excluded, n=n, seed=seed + len(labeled))
-        elif model is None:
+        elif model is None and "proba" in resolve_strategy(strategy).needs:
             picked = query("cold_start", embeddings=fused, labeled=excluded, n=n, seed=seed)
-        else:
-            proba = model.predict_proba(X, presence)
+        else:  # as live: a strategy that needs no model ranks from the first pick
+            proba = model.predict_proba(X, presence) if model is not None else None
             picked = query(
                 strategy,
                 proba=proba,
@@ -100,7 +100,7 @@ def simulate_pool(
     classes: Sequence[str],
     *,
     budget: int = 200,
-    strategies: Sequence[str] = ("random", "hybrid"),
+    strategies: Sequence[Any] = ("random", "hybrid"),
     fusions: Sequence[str] = ("weighted",),
     seeds: int | Sequence[int] = 3,
     step: int = 10,
@@ -144,9 +144,10 @@ def simulate_pool(
     out = []
     for fusion in fusions:
         for strategy in strategies:
+            name = resolve_strategy(strategy).name  # a callable is listed by its name
             for seed in seed_list:
                 if progress is not None:
-                    progress(f"{strategy} / {fusion} / seed {seed}")
+                    progress(f"{name} / {fusion} / seed {seed}")
                 for row in _one_run(
                     X,
                     presence,
@@ -162,7 +163,7 @@ def simulate_pool(
                     test_fraction=test_fraction,
                     full_refit_every=max(1, full_refit_every),
                 ):
-                    out.append({"strategy": strategy, "fusion": fusion, "seed": seed, **row})
+                    out.append({"strategy": name, "fusion": fusion, "seed": seed, **row})
     return pd.DataFrame(
         out, columns=["strategy", "fusion", "seed", "n_labels", "accuracy", "macro_f1"]
     )
