@@ -7,7 +7,7 @@ uncertain; the top ``n`` come from a partial sort, never a full sort of the pool
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -247,40 +247,23 @@ def entropy(
 # --- the shared keyword signature (see register_strategy) ------------------------------------
 
 
-@register_strategy("margin", needs=("proba",), public=margin)
-def _margin(
-    *,
-    labeled: npt.NDArray[np.bool_],
-    n: int,
-    proba: Any,
-    class_names: Sequence[str] | None,
-    multi_label: bool,
-    **_: object,
-) -> Query:
-    return margin(proba, labeled, n, class_names=class_names, multi_label=multi_label)
+def _keyword_form(public: Callable[..., Query]) -> Callable[..., Query]:
+    """``public(proba, labeled, n, ...)`` called with the strategies' keyword signature."""
+
+    def run(
+        *,
+        labeled: npt.NDArray[np.bool_],
+        n: int,
+        proba: Any,
+        class_names: Sequence[str] | None,
+        multi_label: bool,
+        **_: object,
+    ) -> Query:
+        return public(proba, labeled, n, class_names=class_names, multi_label=multi_label)
+
+    run.__qualname__ = run.__name__ = f"_{public.__name__}"
+    return run
 
 
-@register_strategy("least_confidence", needs=("proba",), public=least_confidence)
-def _least_confidence(
-    *,
-    labeled: npt.NDArray[np.bool_],
-    n: int,
-    proba: Any,
-    class_names: Sequence[str] | None,
-    multi_label: bool,
-    **_: object,
-) -> Query:
-    return least_confidence(proba, labeled, n, class_names=class_names, multi_label=multi_label)
-
-
-@register_strategy("entropy", needs=("proba",), public=entropy)
-def _entropy(
-    *,
-    labeled: npt.NDArray[np.bool_],
-    n: int,
-    proba: Any,
-    class_names: Sequence[str] | None,
-    multi_label: bool,
-    **_: object,
-) -> Query:
-    return entropy(proba, labeled, n, class_names=class_names, multi_label=multi_label)
+for _public in (margin, least_confidence, entropy):
+    register_strategy(_public.__name__, needs=("proba",), public=_public)(_keyword_form(_public))
