@@ -172,8 +172,8 @@ class Trainer:
                 message = f"training failed: {type(exc).__name__}: {exc}"
                 with self._lock:
                     self._error = message
+                self._events.emit("error", message=message)  # status() and listeners agree
                 log.error("%s\n%s", message, traceback.format_exc())
-                self._events.emit("error", message=message)
                 return
             with self._lock:
                 self._generation, self._error = gen, None
