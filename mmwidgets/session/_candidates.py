@@ -46,9 +46,9 @@ class Candidates:
             raise UnknownItemError(f"item {item_id!r} is not in this session's dataset")
         return iid
 
-    def row(self, item_id: str) -> int:
-        """The item's row in the pool."""
-        return self._row[item_id]
+    def row(self, item_id: str) -> int | None:
+        """The item's row in the pool, or None when it is not in this dataset."""
+        return self._row.get(item_id)
 
     def stored_done(self) -> set[str]:
         """Ids the store has as labeled or skipped now."""

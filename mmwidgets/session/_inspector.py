@@ -36,6 +36,7 @@ class Inspector:
         evaluator: Evaluator,
         generation: Callable[[], Generation],
         labeled: Callable[[], tuple[np.ndarray, list[Any]]],
+        row: Callable[[str], int | None],
         ids: Sequence[str],
         class_names: Sequence[str],
         multi_label: bool,
@@ -47,7 +48,7 @@ class Inspector:
         self._generation = generation
         self._labeled = labeled
         self._ids = ids
-        self._row = {iid: i for i, iid in enumerate(ids)}
+        self._row = row  # the one id -> row map (Candidates'): a million-item pool has one
         self._classes = tuple(class_names)
         self._multi_label = multi_label
         self._progress = progress
@@ -67,10 +68,11 @@ class Inspector:
     def describe(self, iid: str, reason: str) -> QueuedItem:
         """Any item as a queue entry, with the serving model's prediction of it."""
         gen = self._generation()
-        if gen.proba is None:
+        row = self._row(iid)  # the caller checked the id: None only for a foreign one
+        if gen.proba is None or row is None:
             return QueuedItem(id=iid, reason=reason, model_version=gen.version)
         prediction, confidence, probabilities = read_proba(
-            self._classes, gen.proba[self._row[iid]], self._multi_label
+            self._classes, gen.proba[row], self._multi_label
         )
         return QueuedItem(
             id=iid,
@@ -109,9 +111,10 @@ class Inspector:
         index = {c: i for i, c in enumerate(self._classes)}
         current = self._store.current()
         for iid, value in zip(current["id"], current["label"], strict=True):
-            if iid in self._row:
+            row = self._row(iid)
+            if row is not None:
                 first = value[0] if isinstance(value, list | tuple) and value else value
-                label[self._row[iid]] = index.get(first, -1)
+                label[row] = index.get(first, -1)
         proba = self._generation().proba
         if proba is None:
             prediction = np.full(n, -1, dtype=np.int16)

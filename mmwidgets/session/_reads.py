@@ -60,6 +60,7 @@ class SessionReads:
         self._inspector = Inspector(
             pool=pool, store=store, evaluator=evaluator,
             generation=lambda: trainer.generation, labeled=candidates.labeled_rows,
+            row=candidates.row,
             ids=dataset.ids, class_names=self.labels, multi_label=self.multi_label,
             progress=progress,
         )  # fmt: skip
