@@ -1,4 +1,4 @@
-"""One background cycle of the session: train (or not yet), score the pool, rank the queue."""
+"""The steps of one background cycle: train (or not yet), then rank a queue from the scores."""
 
 from __future__ import annotations
 
@@ -14,7 +14,14 @@ from mmwidgets.fusion import FusionClassifier
 from mmwidgets.session._pool import PoolView
 from mmwidgets.session._state import Generation, QueuedItem
 
-__all__ = ["can_train", "next_generation", "random_queue", "read_proba"]
+__all__ = [
+    "can_train",
+    "cold_generation",
+    "random_queue",
+    "rank_queue",
+    "read_proba",
+    "train_model",
+]
 
 
 def can_train(labels: Sequence[Any], multi_label: bool) -> bool:
@@ -85,83 +92,104 @@ def _describe(
     return tuple(items)
 
 
-def next_generation(
+def cold_generation(
     previous: Generation,
     *,
     view: PoolView,
     ids: Sequence[str],
-    labeled_rows: np.ndarray,
-    labels: Sequence[Any],
+    n_labels: int,
     excluded: np.ndarray,
-    make_model: Callable[[], Any],
     strategy: Any,
     class_names: Sequence[str],
     multi_label: bool,
     queue_size: int,
-    full_refit: bool,
     seed: int,
-    should_stop: Callable[[], bool] | None = None,
 ) -> Generation:
-    """Train (warm start unless ``full_refit``), score every item, and rank a new queue.
+    """The queue before a model can be trained: the model-free cold start.
 
-    ``excluded`` marks items that must not be queued (labeled, skipped, broken media).
-    Before a model can be trained the queue comes from the model-free cold start (or from
-    the strategy itself when it needs no probabilities).
-    ``make_model()`` returns a fresh unfitted model (a clone of the session's template).
+    A strategy that needs no probabilities (random, k_center, yours) ranks from the start.
     """
-    start = time.perf_counter()
-    X, presence, fused = view.X, view.presence, view.fused
-    if not can_train(labels, multi_label):
-        cold: tuple[QueuedItem, ...] = ()
-        if not excluded.all():
-            picked = query(
-                # a strategy that needs no model (random, k_center, yours) runs from the start
-                strategy if "proba" not in resolve_strategy(strategy).needs else "cold_start",
-                embeddings=fused,
-                labeled=excluded,
-                n=queue_size,
-                class_names=list(class_names),
-                multi_label=multi_label,
-                seed=seed,
-            )
-            cold = tuple(
-                QueuedItem(id=ids[i], reason=r, model_version=previous.version)
-                for i, r in zip(picked.indices, picked.reasons, strict=True)
-            )
-        return Generation(
-            version=previous.version, queue=cold, n_labels=len(labels), trained_at=time.time()
-        )
-    train_X = {m: np.asarray(v[labeled_rows], dtype=np.float32) for m, v in X.items()}
-    if previous.model is None or full_refit:
-        model = make_model().fit(
-            train_X, list(labels), presence[labeled_rows], should_stop=should_stop
-        )
-    else:
-        # train a copy: the current model keeps serving predictions meanwhile
-        model = copy.deepcopy(previous.model).partial_fit(
-            train_X, list(labels), presence[labeled_rows], should_stop=should_stop
-        )
-    proba = model.predict_proba(X, presence)
-    version = previous.version + 1
-    queue: tuple[QueuedItem, ...] = ()
-    if not excluded.all():  # else everything is labeled: a model, and nothing left to ask
+    cold: tuple[QueuedItem, ...] = ()
+    if not excluded.all():
         picked = query(
-            strategy,
-            proba=proba,
-            embeddings=fused,
+            strategy if "proba" not in resolve_strategy(strategy).needs else "cold_start",
+            embeddings=view.fused,
             labeled=excluded,
             n=queue_size,
             class_names=list(class_names),
             multi_label=multi_label,
             seed=seed,
         )
-        queue = _describe(model, X, presence, proba, picked.indices, picked.reasons, ids, version)
+        cold = tuple(
+            QueuedItem(id=ids[i], reason=r, model_version=previous.version)
+            for i, r in zip(picked.indices, picked.reasons, strict=True)
+        )
     return Generation(
-        version=version,
-        model=model,
-        proba=proba,
-        n_labels=len(labels),
-        trained_at=time.time(),
-        seconds=time.perf_counter() - start,
-        queue=queue,
+        version=previous.version, queue=cold, n_labels=n_labels, trained_at=time.time()
     )
+
+
+def train_model(
+    previous: Generation,
+    *,
+    view: PoolView,
+    labeled_rows: np.ndarray,
+    labels: Sequence[Any],
+    make_model: Callable[[], Any],
+    full_refit: bool,
+    should_stop: Callable[[], bool] | None = None,
+) -> Any:
+    """A model on every label: a fresh fit, or a warm-started copy of the serving model.
+
+    ``make_model()`` returns a fresh unfitted model (a clone of the session's template).
+    """
+    X, presence = view.X, view.presence
+    train_X = {m: np.asarray(v[labeled_rows], dtype=np.float32) for m, v in X.items()}
+    if previous.model is None or full_refit:
+        return make_model().fit(
+            train_X, list(labels), presence[labeled_rows], should_stop=should_stop
+        )
+    # train a copy: the current model keeps serving predictions meanwhile
+    return copy.deepcopy(previous.model).partial_fit(
+        train_X, list(labels), presence[labeled_rows], should_stop=should_stop
+    )
+
+
+def rank_queue(
+    model: Any,
+    *,
+    view: PoolView,
+    ids: Sequence[str],
+    proba: np.ndarray,
+    rows: np.ndarray | None,
+    excluded: np.ndarray,
+    strategy: Any,
+    class_names: Sequence[str],
+    multi_label: bool,
+    queue_size: int,
+    version: int,
+    seed: int,
+) -> tuple[QueuedItem, ...]:
+    """The ranked queue among ``rows`` of the pool (None: all of it), scored by ``proba``.
+
+    ``proba`` holds every item's scores (only ``rows`` need be fresh). A strategy that needs
+    no probabilities always ranks the whole pool: the model cannot change its order.
+    """
+    if "proba" not in resolve_strategy(strategy).needs:
+        rows = None
+    where = np.arange(len(ids)) if rows is None else rows
+    blocked = excluded if rows is None else excluded[rows]
+    if blocked.all():  # everything is labeled: a model, and nothing left to ask
+        return ()
+    picked = query(
+        strategy,
+        proba=proba if rows is None else proba[rows],
+        embeddings=view.fused if rows is None else view.fused[rows],
+        labeled=blocked,
+        n=queue_size,
+        class_names=list(class_names),
+        multi_label=multi_label,
+        seed=seed,
+    )
+    chosen = where[picked.indices]
+    return _describe(model, view.X, view.presence, proba, chosen, picked.reasons, ids, version)

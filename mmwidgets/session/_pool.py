@@ -1,8 +1,10 @@
-"""The session's view of the pool: per-column embeddings, presence, and a compact fused space.
+"""The session's view of the pool: per-column model inputs, presence, and a fused space.
 
-Encoding runs on the encoder layer's background job; until it finishes ``ready`` is False and
-the session hands out random cold-start picks. The embeddings are published once, as one
-immutable :class:`PoolView`, under the pool's lock; readers take that view and keep it.
+Encoding runs on the encoder layer's background job (or the embeddings are given); until it
+finishes ``ready`` is False and the session hands out random cold-start picks. Each column is
+then projected once to compact fp16 inputs (:mod:`mmwidgets.encoders.compact`), which every
+model of the session trains and scores on, and the whole is published once, as one immutable
+:class:`PoolView`, under the pool's lock; readers take that view and keep it.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import numpy as np
 
 from mmwidgets.data import Dataset
 from mmwidgets.encoders import EncodedDataset, EncodingJob, encode_dataset, encode_dataset_async
-from mmwidgets.exceptions import NotReadyError
+from mmwidgets.encoders.compact import COMPACT_DIM, Projection, compact_inputs
+from mmwidgets.exceptions import NotReadyError, SchemaError, ShapeMismatchError
 
-__all__ = ["FUSED_DIM", "Pool", "PoolView", "fused_embeddings"]
+__all__ = ["FUSED_DIM", "Pool", "PoolView", "check_embeddings", "fused_embeddings"]
 
 #: width of the fused space the diversity and cold-start strategies work in
 FUSED_DIM = 64
@@ -60,11 +63,16 @@ def fused_embeddings(
 
 @dataclass(frozen=True, eq=False)
 class PoolView:
-    """The embedded pool, published once: columns ``X``, ``presence`` (n, M) and ``fused``."""
+    """The embedded pool, published once: model inputs ``X``, ``presence`` (n, M), ``fused``.
+
+    ``X`` holds one fp16 ``(n, d)`` matrix per column: the column's compact inputs, made by
+    ``projections[column]`` from its embeddings (None: kept whole).
+    """
 
     X: Mapping[str, np.ndarray]
     presence: np.ndarray
     fused: np.ndarray
+    projections: Mapping[str, Projection | None] | None = None
 
     def usable(self) -> np.ndarray:
         """Bool per item: it has at least one embedded column."""
@@ -82,8 +90,12 @@ class Pool:
         cache_dir: str | os.PathLike[str] | None,
         progress: bool,
         on_progress: Callable[[int, int], None] | None = None,
+        embeddings: Mapping[str, np.ndarray] | None = None,
+        compact_dim: int | None = COMPACT_DIM,
     ) -> None:
         self.dataset = dataset
+        self._given = None if embeddings is None else check_embeddings(dataset, embeddings)
+        self._compact_dim = compact_dim
         self._args: dict[str, Any] = {
             "encoders": dict(encoders or {}),
             "cache": cache_dir if cache_dir is not None else True,
@@ -95,6 +107,7 @@ class Pool:
         self._view: PoolView | None = None
         self._error: str | None = None
         self._adopted = threading.Event()  # set once a view is published, or encoding failed
+        self._started = threading.Event()  # start() was called
 
     @property
     def ready(self) -> bool:
@@ -118,13 +131,19 @@ class Pool:
 
     def start(self, on_done: Callable[[], None]) -> None:
         """Encode on a background thread, then call ``on_done`` (also after a failure)."""
-        job = encode_dataset_async(self.dataset, **self._args)
+        self._started.set()
+        given = self._given
+        job = None if given is not None else encode_dataset_async(self.dataset, **self._args)
         with self._lock:
             self._job = job
 
         def finish() -> None:
             try:
-                self._adopt(job.result())
+                if given is not None:
+                    self._publish(given)
+                else:
+                    assert job is not None
+                    self._adopt(job.result())
             except Exception as exc:  # reported through status(); labeling goes on regardless
                 with self._lock:
                     self._error = f"encoding failed: {type(exc).__name__}: {exc}"
@@ -139,8 +158,11 @@ class Pool:
             job, ready = self._job, self._view is not None
         if ready:
             return
-        if job is not None:  # never encode twice: the running job's result is the one
+        if job is not None or self._started.is_set():  # never twice: the running one counts
             self.wait_ready(timeout=None)
+            return
+        if self._given is not None:
+            self._publish(self._given)
             return
         self._adopt(encode_dataset(self.dataset, **self._args))
 
@@ -157,7 +179,7 @@ class Pool:
             job, ready = self._job, self._view is not None
         if ready:
             return self.view()
-        if job is None:  # a foreground pool that was never encoded
+        if job is None and not self._started.is_set():  # a foreground pool, never encoded
             self.encode_now()
             return self.view()
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -184,9 +206,17 @@ class Pool:
         )
 
     def _adopt(self, encoded: EncodedDataset) -> None:
-        X = dict(encoded.column_embeddings)
-        presence = encoded.column_presence
-        view = PoolView(X=X, presence=presence, fused=fused_embeddings(X, presence))
+        self._publish(encoded.column_embeddings)
+
+    def _publish(self, embeddings: Mapping[str, np.ndarray]) -> None:
+        # the only full pass over the wide embeddings: later work reads the compact inputs
+        inputs = compact_inputs(embeddings, self._compact_dim)
+        view = PoolView(
+            X=inputs.X,
+            presence=inputs.presence,
+            fused=fused_embeddings(inputs.X, inputs.presence),
+            projections=inputs.projections,
+        )
         with self._lock:
             self._view = view
         self._adopted.set()
@@ -204,6 +234,8 @@ class Pool:
         with self._lock:
             job, ready = self._job, self._view is not None
         if job is None:
+            if self._given is not None:  # given embeddings: only the compaction is left
+                return (len(self.dataset) if ready else 0), len(self.dataset)
             n = len(self.dataset) if ready else 0
             return n, n
         snapshot = job.progress()
@@ -217,6 +249,56 @@ class Pool:
             job.cancel()
             if wait > 0:
                 self._adopted.wait(wait)
+
+
+def check_embeddings(
+    dataset: Dataset, embeddings: Mapping[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Given embeddings, one ``(len(dataset), d)`` array per modality column, in column order.
+
+    Arrays may be memmaps (read in blocks, never copied whole); NaN rows mark missing cells.
+
+    Raises
+    ------
+    SchemaError
+        A modality column of the dataset has no embeddings, or a key is not such a column.
+    ShapeMismatchError
+        An array is not 2-D, not floating point, or has another row count than the dataset.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from mmwidgets import Dataset
+    >>> ds = Dataset.from_pandas(pd.DataFrame({"caption": ["a", "b"]}), text="caption")
+    >>> check_embeddings(ds, {"caption": np.zeros((2, 4))})["caption"].shape
+    (2, 4)
+    """
+    columns = [c for cols in dataset.columns.values() for c in cols]
+    missing = [c for c in columns if c not in embeddings]
+    extra = sorted(str(k) for k in embeddings if k not in columns)
+    if missing or extra:
+        raise SchemaError(
+            f"embeddings= needs one array per modality column {columns}; "
+            + (f"missing {missing}" if missing else "")
+            + ("; " if missing and extra else "")
+            + (f"{extra} are not modality columns of the dataset" if extra else "")
+        )
+    out = {}
+    for column in columns:
+        matrix = embeddings[column]
+        shape = tuple(getattr(matrix, "shape", ()))
+        dtype = getattr(matrix, "dtype", None)
+        if len(shape) != 2 or shape[0] != len(dataset):
+            raise ShapeMismatchError(
+                "embeddings",
+                f"[{column!r}] must be ({len(dataset)}, dim), one row per item; got shape {shape}",
+            )
+        if dtype is None or not np.issubdtype(dtype, np.floating):
+            raise ShapeMismatchError(
+                "embeddings", f"[{column!r}] must be floating point; got {dtype}"
+            )
+        out[column] = matrix
+    return out
 
 
 def _progress_bar(state: tuple[int, int]) -> Any:

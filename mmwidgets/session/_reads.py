@@ -124,6 +124,7 @@ class SessionReads:
             "encoding": {"done": done, "total": total, "ready": self._pool.ready},
             "training": self._trainer.training,
             "evaluating": self._evaluator.running,
+            "rescoring": self._trainer.rescoring,
             "model_version": gen.version,
             "trained_on": gen.n_labels,
             "train_seconds": gen.seconds,

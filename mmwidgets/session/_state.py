@@ -36,7 +36,11 @@ class QueuedItem:
 
 @dataclass(frozen=True)
 class Generation:
-    """Everything one trained model produced; replaced as a whole, never mutated."""
+    """Everything one trained model produced; replaced as a whole, never mutated.
+
+    ``proba`` holds every item's latest scores; ``scored_version`` is the oldest model version
+    among them (equal to ``version`` once the whole pool has the serving model's scores).
+    """
 
     version: int = 0
     model: Any = None  # FusionClassifier | None
@@ -45,3 +49,4 @@ class Generation:
     trained_at: float = 0.0
     seconds: float = 0.0
     queue: tuple[QueuedItem, ...] = ()
+    scored_version: int = 0

@@ -1,10 +1,15 @@
 """The trainer: the one thread that retrains, rescores and reranks, and the model it publishes.
 
-It owns the published :class:`Generation` (replaced as a whole, never mutated), its wake-up
-event and its thread. One refresh runs at a time (the refresh lock), whether the thread or a
-caller of ``Session.refresh()`` started it, so versions go up by exactly one per model. Each
-full refit trains a fresh ``sklearn.base.clone`` of the model template; in between, a copy of
-the serving model is warm-started while the original keeps serving predictions.
+It owns the published :class:`Generation` (replaced as a whole, never mutated), the pool's
+scores (:class:`PoolScores`), its wake-up event and its thread. One refresh runs at a time
+(the refresh lock), whether the thread or a caller of ``Session.refresh()`` started it, so
+versions go up by exactly one per model. Each full refit trains a fresh
+``sklearn.base.clone`` of the model template; in between, a copy of the serving model is
+warm-started while the original keeps serving predictions.
+
+On a pool larger than ``4 * rescore_top``, a refresh rescores only candidates (see
+:mod:`mmwidgets.session._rescore`) and publishes their queue at once; the thread then rescores
+the rest of the pool block by block between labels and publishes each finished sweep.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -22,8 +27,9 @@ import numpy as np
 from mmwidgets.exceptions import TrainingCancelledError
 from mmwidgets.session._events import EventHub
 from mmwidgets.session._lifecycle import SHUTTING_DOWN
-from mmwidgets.session._loop import next_generation
-from mmwidgets.session._pool import Pool
+from mmwidgets.session._loop import can_train, cold_generation, rank_queue, train_model
+from mmwidgets.session._pool import Pool, PoolView
+from mmwidgets.session._rescore import SWEEP_BLOCK, PoolScores
 from mmwidgets.session._state import Generation
 
 __all__ = ["Trainer", "TrainingInput"]
@@ -56,6 +62,10 @@ class Trainer:
         Returns the :class:`TrainingInput` of the labels stored now.
     on_update : callable
         Called with ``(rows, labels)`` after a generation is published.
+    rescore_top : int
+        After a label, rescore at once this many of the least sure items and as many random
+        ones; the rest of the pool in the background. Pools up to four times as large are
+        rescored whole on every refresh.
     """
 
     def __init__(
@@ -74,6 +84,7 @@ class Trainer:
         seed: int = 0,
         full_refit_every: int = 5,
         retrain_delay: float = 0.2,
+        rescore_top: int = 4096,
     ) -> None:
         self.model = model
         self.strategy = strategy
@@ -93,6 +104,9 @@ class Trainer:
         self._lock = threading.Lock()  # guards the published state below
         self._refreshing = threading.Lock()  # one refresh at a time
         self._generation = Generation()
+        self._scores = PoolScores(len(ids))  # under the refresh lock only
+        self._rescore_top = max(1, rescore_top)
+        self._sweeping = False  # rows wait for the serving model's scores
         self._error: str | None = None
         self._busy = 0  # refreshes requested or running
         self._wake = threading.Event()
@@ -119,9 +133,15 @@ class Trainer:
 
     @property
     def idle(self) -> bool:
-        """No refresh is running or waiting to run."""
+        """No refresh is running or waiting to run, and every row has the serving scores."""
         with self._lock:
-            return self._busy == 0 and not self._wake.is_set()
+            return self._busy == 0 and not self._wake.is_set() and not self._sweeping
+
+    @property
+    def rescoring(self) -> bool:
+        """Some rows still wait for the serving model's scores (a background sweep is due)."""
+        with self._lock:
+            return self._sweeping
 
     def publish_queue(self, generation: Generation) -> None:
         """Serve a model-free queue (random picks while the embeddings are computed)."""
@@ -143,27 +163,18 @@ class Trainer:
         self._wake.set()
 
     def refresh(self) -> None:
-        """Retrain, rescore and rerank now, on this thread; a no-op before the embeddings."""
+        """Retrain, rescore and rerank now, on this thread; a no-op before the embeddings.
+
+        Without the background thread (``start()`` not called) the whole pool is rescored
+        before this returns.
+        """
         if not self._pool.ready or self.should_stop():
             return
         with self._refreshing:
             previous = self.generation
             job = self._inputs()
             try:
-                gen = next_generation(
-                    previous,
-                    view=self._pool.view(),
-                    ids=self._ids,
-                    labeled_rows=job.rows,
-                    labels=job.labels,
-                    excluded=job.excluded,
-                    make_model=self.new_model,
-                    strategy=self.strategy,
-                    full_refit=(previous.version + 1) % self.full_refit_every == 0,
-                    seed=self._seed + previous.version,
-                    should_stop=self.should_stop,
-                    **self._options,  # type: ignore[arg-type]
-                )
+                gen = self._next(previous, job, self._pool.view())
             except TrainingCancelledError:
                 return  # the session is closing
             except Exception as exc:  # reported in status() and as an event; the loop goes on
@@ -177,10 +188,88 @@ class Trainer:
                 return
             with self._lock:
                 self._generation, self._error = gen, None
+                self._sweeping = gen.model is not None and gen.scored_version < gen.version
         if gen.version != previous.version:
             self._events.emit("model_updated", version=gen.version, n_labels=gen.n_labels)
         self._events.emit("queue_changed", version=gen.version)
         self._on_update(job.rows, job.labels)
+        if self._thread is None:  # no thread to finish the sweep later: finish it now
+            while self.rescoring and not self.should_stop():
+                self.sweep_step()
+
+    def _next(self, previous: Generation, job: TrainingInput, view: PoolView) -> Generation:
+        opts = self._options
+        version, seed = previous.version + 1, self._seed + previous.version
+        if not can_train(job.labels, bool(opts["multi_label"])):
+            return cold_generation(
+                previous, view=view, ids=self._ids, n_labels=len(job.labels),
+                excluded=job.excluded, strategy=self.strategy, seed=seed,
+                **opts,  # type: ignore[arg-type]
+            )  # fmt: skip
+        start = time.perf_counter()
+        model = train_model(
+            previous, view=view, labeled_rows=job.rows, labels=job.labels,
+            make_model=self.new_model, full_refit=version % self.full_refit_every == 0,
+            should_stop=self.should_stop,
+        )  # fmt: skip
+        scores, rows = self._scores, None
+        if scores.proba is None or scores.n <= 4 * self._rescore_top:
+            scores.write_all(model.predict_proba(view.X, view.presence), version)
+        else:  # the candidates now, the rest of the pool in the background
+            rows = scores.candidates(
+                job.excluded, top=self._rescore_top, random=self._rescore_top,
+                multi_label=bool(opts["multi_label"]), seed=seed,
+            )  # fmt: skip
+            sub = {m: v[rows] for m, v in view.X.items()}
+            scores.write(rows, model.predict_proba(sub, view.presence[rows]), version)
+        proba = scores.snapshot()
+        queue = rank_queue(
+            model, view=view, ids=self._ids, proba=proba, rows=rows, excluded=job.excluded,
+            strategy=self.strategy, version=version, seed=seed,
+            **opts,  # type: ignore[arg-type]
+        )  # fmt: skip
+        return Generation(
+            version=version,
+            model=model,
+            proba=proba,
+            n_labels=len(job.labels),
+            trained_at=time.time(),
+            seconds=time.perf_counter() - start,
+            queue=queue,
+            scored_version=scores.floor(),
+        )
+
+    def sweep_step(self) -> None:
+        """Rescore the next block of rows with the serving model; rank the pool after the last.
+
+        A no-op when no sweep is due. Each call holds the refresh lock for one block only,
+        so a new label's refresh waits at most that long.
+        """
+        with self._refreshing:
+            gen = self.generation
+            if gen.model is None or gen.proba is None or self.should_stop():
+                with self._lock:
+                    self._sweeping = False
+                return
+            view, scores = self._pool.view(), self._scores
+            rows = scores.next_block(gen.version, SWEEP_BLOCK)
+            if rows is not None:
+                sub = {m: v[rows] for m, v in view.X.items()}
+                scores.write(rows, gen.model.predict_proba(sub, view.presence[rows]), gen.version)
+                return
+            # the sweep is over: rank the whole pool on the scores it left
+            proba = scores.snapshot()
+            queue = rank_queue(
+                gen.model, view=view, ids=self._ids, proba=proba, rows=None,
+                excluded=self._inputs().excluded, strategy=self.strategy,
+                version=gen.version, seed=self._seed + gen.version - 1,
+                **self._options,  # type: ignore[arg-type]
+            )  # fmt: skip
+            done = replace(gen, proba=proba, queue=queue, scored_version=scores.floor())
+            with self._lock:
+                self._generation = done
+                self._sweeping = done.scored_version < done.version
+        self._events.emit("queue_changed", version=done.version)
 
     def new_model(self) -> Any:
         """A fresh, unfitted copy of the model template."""
@@ -197,6 +286,9 @@ class Trainer:
 
     def _run(self) -> None:
         while not self.should_stop():
+            if self.rescoring and not self._wake.is_set():
+                self.sweep_step()  # one block, then look for new labels again
+                continue
             self._wake.wait()
             if self.should_stop():
                 break

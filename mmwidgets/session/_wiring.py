@@ -46,6 +46,8 @@ def build_parts(
     retrain_delay: float,
     full_refit_every: int,
     metrics_every: int,
+    embeddings: Mapping[str, Any] | None = None,
+    rescore_top: int = 4096,
 ) -> Parts:
     """The parts of a Session over ``dataset`` labeled into ``store``."""
     events = EventHub()
@@ -58,6 +60,7 @@ def build_parts(
         cache_dir=cache_dir,
         progress=progress,
         on_progress=lambda done, total: events.emit("progress", done=done, total=total),
+        embeddings=embeddings,
     )
     queue = QueueState(seed)
     candidates = Candidates(
@@ -73,6 +76,7 @@ def build_parts(
         queue_size=queue_size,
         full_refit_every=full_refit_every,
         retrain_delay=retrain_delay,
+        rescore_top=rescore_top,
         class_names=store.labels,
         multi_label=store.multi_label,
         ids=dataset.ids,

@@ -19,6 +19,7 @@ from mmwidgets.data import Dataset, LabelStoreProtocol, open_store
 from mmwidgets.session import _lifecycle
 from mmwidgets.session._loop import random_queue
 from mmwidgets.session._model import model_template
+from mmwidgets.session._pool import check_embeddings
 from mmwidgets.session._review_reads import SessionReview
 from mmwidgets.session._state import Generation, QueuedItem
 from mmwidgets.session._wiring import build_parts
@@ -90,6 +91,19 @@ class Session(SessionReview):
     timeout : float
         How long reads that need the embeddings (``metrics()``, ``projection()`` …) wait
         for them before raising :class:`~mmwidgets.exceptions.NotReadyError`.
+    embeddings : mapping, optional
+        Embeddings you computed already: ``{column: (n_items, dim) array}`` for every
+        modality column (memmaps are read in blocks, never loaded whole; NaN rows mark
+        missing cells). Nothing is encoded then; the columns still show their media.
+    rescore_top : int
+        After each label, the new model rescores at once this many of the least sure items
+        of the last full pass and as many random ones, and the queue is reranked among them;
+        the rest of the pool is rescored in the background and ranked whole when done.
+        Pools up to four times this size are rescored whole every time.
+
+    The models train and score on compact inputs: each embedding column wider than 128 is
+    projected once, by a PCA fitted on a sample of the pool, to 128 fp16 dims
+    (``session.embeddings().X``; see :mod:`mmwidgets.encoders.compact`).
 
     Raises
     ------
@@ -136,10 +150,14 @@ class Session(SessionReview):
         full_refit_every: int = 5,
         metrics_every: int = 10,
         timeout: float = DEFAULT_TIMEOUT,
+        embeddings: Mapping[str, Any] | None = None,
+        rescore_top: int = 4096,
     ) -> None:
         resolve_strategy(strategy)  # names are checked before anything is opened or written
         template = model_template(model, fusion, seed)
         dataset = _as_dataset(data, id=id, text=text, image=image, audio=audio, columns=columns)
+        if embeddings is not None:  # before the store is opened: a bad array writes nothing
+            check_embeddings(dataset, embeddings)
         store_ = open_store(store, labels=labels, multi_label=multi_label)
         #: the unfitted model, cloned for every full refit (``model`` with the store's classes)
         self.estimator = model_template(template, None, seed, store_.labels, store_.multi_label)
@@ -150,6 +168,7 @@ class Session(SessionReview):
             cache_dir=cache_dir, progress=progress, background=background,
             queue_size=queue_size, seed=seed, retrain_delay=retrain_delay,
             full_refit_every=full_refit_every, metrics_every=metrics_every,
+            embeddings=embeddings, rescore_top=rescore_top,
         )  # fmt: skip
         self._queue = parts.queue
         super().__init__(
