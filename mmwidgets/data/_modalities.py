@@ -84,6 +84,9 @@ class ModalitySpec:
         None means "try :attr:`loader`".
     renderer : {"text", "image", "audio"}, optional
         How the browser draws the cells.
+    accepted_types : tuple of type, optional
+        Types whose every instance ``accepts`` would accept (e.g. ``(str,)`` for text): a
+        column holding only these exact types is accepted without calling ``accepts`` per cell.
 
     Examples
     --------
@@ -107,6 +110,7 @@ class ModalitySpec:
     media: bool = False
     check: Callable[[Any, int | None], str | None] | None = None
     renderer: str = "text"
+    accepted_types: tuple[type, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier():

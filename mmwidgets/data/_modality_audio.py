@@ -36,6 +36,7 @@ AUDIO = register_modality(
         hint=_hint,
         loader=load_audio,
         media=True,
+        accepted_types=(str, bytes, bytearray, memoryview),
         renderer="audio",
     )
 )

@@ -30,6 +30,7 @@ IMAGE = register_modality(
         missing=is_blank_path,
         loader=load_image,
         media=True,
+        accepted_types=(str, bytes, bytearray, memoryview, np.ndarray),
         check=check_image,
         renderer="image",
     )

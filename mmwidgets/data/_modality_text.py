@@ -24,6 +24,7 @@ TEXT = register_modality(
         column_example="caption",
         hint=_hint,
         renderer="text",
+        accepted_types=(str,),
     )
 )
 """Text: a blank string is text (not missing); numbers are refused, not converted."""

@@ -47,10 +47,12 @@ class ProblemLog:
         with self._lock:
             return item_id in self._by_item
 
-    def items(self) -> set[str]:
-        """Ids of the items with at least one problem."""
+    def items(self, column: str | None = None) -> set[str]:
+        """Ids of the items with at least one problem (in ``column``, when given)."""
         with self._lock:
-            return set(self._by_item)
+            if column is None:
+                return set(self._by_item)
+            return {item for item, cells in self._by_item.items() if column in cells}
 
     def __len__(self) -> int:
         with self._lock:

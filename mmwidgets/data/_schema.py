@@ -10,13 +10,14 @@ from __future__ import annotations
 import reprlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import TypeAlias
+from typing import TypeAlias, cast
 
 import numpy as np
 import pandas as pd
 
 from mmwidgets.data._errors import SchemaError, UnknownItemError
-from mmwidgets.data._modalities import get_modality, is_absent, list_modalities
+from mmwidgets.data._ids import ItemIds, id_strings
+from mmwidgets.data._modalities import get_modality, list_modalities
 
 __all__ = [  # noqa: F822 (MODALITIES comes from the module's __getattr__)
     "MODALITIES",
@@ -24,8 +25,8 @@ __all__ = [  # noqa: F822 (MODALITIES comes from the module's __getattr__)
     "ColumnsMapping",
     "Modality",
     "cell_problem",
-    "check_column_kind",
     "is_missing",
+    "item_ids",
     "item_key",
     "normalize_ids",
     "resolve_columns",
@@ -150,59 +151,61 @@ def check_column(frame: pd.DataFrame, column: object, argument: str) -> None:
         raise SchemaError(f"column {column!r} appears more than once in the DataFrame")
 
 
-def check_column_kind(
-    modality: Modality, column: str, values: list[object], ids: list[str]
-) -> None:
-    """Raise when no present cell of a column holds its modality's kind of value.
-
-    A column whose every present value has the wrong type is the wrong column; a stray bad cell
-    in an otherwise fine column is recorded as that cell's problem instead.
-    """
-    spec = get_modality(modality)
-    present = [(i, v) for i, v in zip(ids, values, strict=True) if not spec.is_missing(v)]
-    if not present or any(spec.accepts(v) for _, v in present):
-        return
-    item_id, value = present[0]
-    kinds = sorted({type(v).__name__ for _, v in present})
-    hint = "" if spec.hint is None else spec.hint(column, value)
-    raise SchemaError(
-        f"{modality} column {column!r} holds {', '.join(kinds)} values (e.g. "
-        f"{reprlib.repr(value)} for item {item_id!r}), not {modality}; each {modality} cell "
-        f"is {spec.kinds}, e.g. {spec.example}{hint}"
-    )
-
-
 def normalize_ids(frame: pd.DataFrame, id: str | None) -> list[str]:
-    """Item ids as str, from the ``id`` column or the index; raise if missing or duplicated."""
+    """Item ids as str, from the ``id`` column or the index; raise if missing or duplicated.
+
+    Examples
+    --------
+    >>> normalize_ids(pd.DataFrame({"k": [7, 8.0]}), "k")
+    ['7', '8']
+    """
+    return item_ids(frame, id).ids
+
+
+def item_ids(frame: pd.DataFrame, id: str | None) -> ItemIds:
+    """The ids of :func:`normalize_ids` with the row of each, checked in bulk.
+
+    Examples
+    --------
+    >>> item_ids(pd.DataFrame({"t": ["a", "b"]}, index=[10, 20]), None).row("20")
+    1
+    """
+    source: pd.Index | pd.Series
     if id is None:
         if isinstance(frame.index, pd.MultiIndex):
             raise SchemaError(
                 "the DataFrame index has several levels; pass id='item_id' naming one column, "
                 "or use df.reset_index()"
             )
-        where, raw = "the DataFrame index", frame.index.tolist()
+        where, source = "the DataFrame index", frame.index
     else:
         check_column(frame, id, "id")
-        where, raw = f"id column {id!r}", frame[id].tolist()
-    ids = [_id_str(value) for value in raw]
-    missing = [row for row, value in enumerate(ids) if value is None]
-    if missing:
+        where, source = f"id column {id!r}", frame[id]
+    found = id_strings(source)
+    if None in found:
+        missing = [row for row, value in enumerate(found) if value is None]
         raise SchemaError(
             f"{where} has missing ids at rows {_rows(missing)}; every item needs an id, "
             "e.g. 'cat-001' or 17"
         )
+    ids = cast("list[str]", found)
+    index = ItemIds(ids, source)
+    if not index.unique():
+        raise SchemaError(_duplicates(where, ids))
+    return index
+
+
+def _duplicates(where: str, ids: list[str]) -> str:
     rows: dict[str, list[int]] = defaultdict(list)
     for row, value in enumerate(ids):
-        rows[str(value)].append(row)
+        rows[value].append(row)
     duplicated = [(key, found) for key, found in rows.items() if len(found) > 1]
-    if duplicated:
-        shown = ", ".join(f"{key!r} (rows {_rows(found)})" for key, found in duplicated[:_SHOWN])
-        more = f" and {len(duplicated) - _SHOWN} more" if len(duplicated) > _SHOWN else ""
-        raise SchemaError(
-            f"{where} has duplicate ids: {shown}{more}; ids must be unique, e.g. 'cat-001', "
-            "'cat-002' (df.reset_index(drop=True) with id=None numbers the rows 0, 1, 2, …)"
-        )
-    return [str(value) for value in ids]
+    shown = ", ".join(f"{key!r} (rows {_rows(found)})" for key, found in duplicated[:_SHOWN])
+    more = f" and {len(duplicated) - _SHOWN} more" if len(duplicated) > _SHOWN else ""
+    return (
+        f"{where} has duplicate ids: {shown}{more}; ids must be unique, e.g. 'cat-001', "
+        "'cat-002' (df.reset_index(drop=True) with id=None numbers the rows 0, 1, 2, …)"
+    )
 
 
 def item_key(item_id: object) -> str:
@@ -212,16 +215,6 @@ def item_key(item_id: object) -> str:
     if isinstance(item_id, int | np.integer) and not isinstance(item_id, bool):
         return str(int(item_id))
     raise UnknownItemError(f"item ids are str or int, got {type(item_id).__name__} {item_id!r}")
-
-
-def _id_str(value: object) -> str | None:
-    if is_absent(value) or (isinstance(value, str) and not value):
-        return None
-    if isinstance(value, int | np.integer) and not isinstance(value, bool):
-        return str(int(value))
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _names(modality: Modality, given: ColumnsArg) -> tuple[str, ...]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mmwidgets.data import _schema as schema
+from mmwidgets.data._cells import read_column
 from mmwidgets.data._errors import SchemaError, UnknownItemError
 from mmwidgets.data._modalities import get_modality
 from mmwidgets.data._problems import ProblemLog, check_media
@@ -101,25 +103,21 @@ class Dataset:
         self._frame = df
         self._max_pixels = max_pixels
         self._columns = schema.resolve_columns(df, text, image, audio, columns)
-        self._ids = schema.normalize_ids(df, id)
-        self._rows = {item_id: row for row, item_id in enumerate(self._ids)}
+        self._index = schema.item_ids(df, id)
+        self._ids = self._index.ids
         self._modality: dict[str, Modality] = {}
         self._cells: dict[str, list[object]] = {}
+        self._present: dict[str, np.ndarray] = {}
         self._problems = ProblemLog()
         for modality, names in self._columns.items():
             spec = get_modality(modality)
             for column in names:
-                values = df[column].tolist()
-                schema.check_column_kind(modality, column, values, self._ids)
+                read = read_column(spec, column, df[column], self._ids)
                 self._modality[column] = modality
-                cells: list[object] = [None if spec.is_missing(v) else v for v in values]
-                for row, (item_id, value) in enumerate(zip(self._ids, cells, strict=True)):
-                    problem = None if value is None else spec.problem(value)
-                    if problem is not None:
-                        self._problems.record(item_id, column, problem)
-                    elif value is not None and spec.normalize is not None:
-                        cells[row] = spec.normalize(value)
-                self._cells[column] = cells
+                self._cells[column] = read.values
+                self._present[column] = read.present
+                for row, problem in read.problems.items():
+                    self._problems.record(self._ids[row], column, problem)
         if validate:
             check_media(self._ids, self._columns, self._cells, self._problems, max_pixels)
 
@@ -190,9 +188,7 @@ class Dataset:
     def __repr__(self) -> str:
         parts = [_count(len(self), "item")]
         for modality, names in self._columns.items():
-            counts = ", ".join(
-                f"{c} {sum(v is not None for v in self._cells[c])}/{len(self)}" for c in names
-            )
+            counts = ", ".join(f"{c} {int(self._present[c].sum())}/{len(self)}" for c in names)
             parts.append(f"{modality}: {counts}")
         problems, bad = len(self._problems), len(self._problems.items())
         if problems:
@@ -294,13 +290,7 @@ class Dataset:
         >>> ds.presence()["t"].tolist()
         [True, False]
         """
-        flags = {
-            column: [
-                value is not None and self._problems.get(item_id, column) is None
-                for item_id, value in zip(self._ids, self._cells[column], strict=True)
-            ]
-            for column in self._modality
-        }
+        flags = {column: self._usable(column) for column in self._modality}
         return pd.DataFrame(flags, index=pd.Index(self._ids, name="id"), dtype=bool)
 
     def problems(self) -> pd.DataFrame:
@@ -344,6 +334,8 @@ class Dataset:
         ['0']
         """
         bad = self._problems.items()
+        if not bad:
+            return list(self._ids)
         return [item_id for item_id in self._ids if item_id not in bad]
 
     def has_problem(self, item_id: str | int) -> bool:
@@ -357,6 +349,52 @@ class Dataset:
         (False, True)
         """
         return self._problems.has(self._ids[self._row(item_id)])
+
+    def row_of(self, item_id: str) -> int | None:
+        """The item's row (its position in :attr:`ids`), or None when no item has this id.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> ds = Dataset.from_pandas(pd.DataFrame({"t": ["a", "b"]}, index=[10, 20]), text="t")
+        >>> ds.row_of("20"), ds.row_of("30")
+        (1, None)
+        """
+        return self._index.row(item_id) if isinstance(item_id, str) else None
+
+    def problem_mask(self) -> np.ndarray:
+        """Bool per row: the item has a problem in any cell, as of now.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> Dataset.from_pandas(pd.DataFrame({"t": ["a", 3]}), text="t").problem_mask().tolist()
+        [False, True]
+        """
+        return self._mask(self._problems.items())
+
+    def present_mask(self, column: str) -> np.ndarray:
+        """Bool per row: the cell of ``column`` is not missing (a cell with a problem counts).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> ds = Dataset.from_pandas(pd.DataFrame({"t": ["a", None, 3]}), text="t")
+        >>> ds.present_mask("t").tolist()
+        [True, False, True]
+        """
+        return self._present[self._column(column)].copy()
+
+    def column_values(self, column: str) -> list[Any]:
+        """The raw cells of one modality column in row order, None where missing (a copy).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> Dataset.from_pandas(pd.DataFrame({"t": ["a", None]}), text="t").column_values("t")
+        ['a', None]
+        """
+        return list(self._cells[self._column(column)])
 
     def thumbnail(self, item_id: str | int, column: str, max_side: int = 512) -> Thumbnail:
         """A browser thumbnail of one image cell; a failure is recorded, then raised.
@@ -424,9 +462,20 @@ class Dataset:
     def _renderer(self, column: str) -> str:
         return get_modality(self._modality[column]).renderer
 
+    def _usable(self, column: str) -> np.ndarray:
+        usable = self._present[column].copy()
+        usable[self._mask(self._problems.items(column))] = False
+        return usable
+
+    def _mask(self, item_ids: set[str]) -> np.ndarray:
+        mask = np.zeros(len(self._ids), dtype=bool)
+        rows = [row for row in map(self._index.row, item_ids) if row is not None]
+        mask[rows] = True
+        return mask
+
     def _row(self, item_id: object) -> int:
         key = schema.item_key(item_id)
-        row = self._rows.get(key)
+        row = self._index.row(key)
         if row is None:
             raise UnknownItemError(f"no item with id {key!r} in this dataset of {len(self)} items")
         return row

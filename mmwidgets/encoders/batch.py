@@ -99,8 +99,9 @@ def encode_dataset_async(
 ) -> EncodingJob:
     """Start :func:`encode_dataset` on a background thread; returns its :class:`EncodingJob`.
 
-    The encoders are created, the cells counted and the progress bars shown before this
-    returns; the encoding itself (and any model loading) happens on the job's thread.
+    The encoders are created, the cells counted (vectorized) and the progress bars shown
+    before this returns; gathering the cells, the encoding itself and any model loading
+    happen on the job's thread.
 
     Examples
     --------
@@ -123,7 +124,12 @@ def _check_batch_size(batch_size: int) -> None:
 
 
 class _Run:
-    """One encoding run, prepared on the caller's thread and executed on any thread."""
+    """One encoding run: counted on the caller's thread, its cells gathered where it executes.
+
+    Which cells to encode is decided here, as one bool mask per column (vectorized, so that
+    even a million-row pool returns at once with honest progress totals); the per-cell work
+    lists are built by :meth:`execute`, i.e. on the job's thread for an async run.
+    """
 
     def __init__(
         self,
@@ -135,45 +141,61 @@ class _Run:
     ) -> None:
         self.dataset, self.ids = dataset, dataset.ids
         self.encoders = _resolve_encoders(dataset.columns, encoders or {})
-        skipped = {item_id for item_id in self.ids if dataset.has_problem(item_id)}
-        self.work: dict[str, list[ColumnWork]] = {}
-        for modality, columns in dataset.columns.items():
-            self.work[modality] = []
-            for column in columns:
-                rows, values = [], []
-                for row, item_id in enumerate(self.ids):
-                    value = dataset.value(item_id, column)
-                    if value is not None and item_id not in skipped:
-                        rows.append(row)
-                        values.append(value)
-                self.work[modality].append(ColumnWork(modality, column, rows, values))
-        totals = {m: sum(len(w.rows) for w in works) for m, works in self.work.items()}
+        skipped = dataset.problem_mask()  # items with a problem now are skipped whole
+        self.plan: dict[str, list[tuple[str, np.ndarray]]] = {
+            modality: [(column, dataset.present_mask(column) & ~skipped) for column in columns]
+            for modality, columns in dataset.columns.items()
+        }
+        totals = {m: sum(int(mask.sum()) for _, mask in cols) for m, cols in self.plan.items()}
         self.progress = Progress(totals, show=show, on_progress=on_progress)
         self._cache_arg = cache
         self.problems: list[EncodingProblem] = []
         self.failed_rows: set[int] = set()
 
+    @property
+    def modalities(self) -> tuple[str, ...]:
+        """The modalities encoded, in the dataset's order."""
+        return tuple(self.plan)
+
     def execute(self, batch_size: int) -> EncodedDataset:
-        cache = _open_cache(self._cache_arg)
         try:
-            return self._encode(cache, batch_size)
+            work = self._gather()
+            cache = _open_cache(self._cache_arg)
+        except BaseException:
+            self.progress.close()
+            raise
+        try:
+            return self._encode(work, cache, batch_size)
         finally:
             self.progress.close()
             if cache is not None and cache is not self._cache_arg:
                 cache.close()
 
-    def _encode(self, cache: EmbeddingCache | None, batch_size: int) -> EncodedDataset:
+    def _gather(self) -> dict[str, list[ColumnWork]]:
+        work: dict[str, list[ColumnWork]] = {}
+        for modality, columns in self.plan.items():
+            work[modality] = []
+            for column, mask in columns:
+                rows = np.flatnonzero(mask).tolist()
+                cells = self.dataset.column_values(column)
+                values = cells if len(rows) == len(cells) else [cells[r] for r in rows]
+                work[modality].append(ColumnWork(modality, column, rows, values))
+        return work
+
+    def _encode(
+        self, work: dict[str, list[ColumnWork]], cache: EmbeddingCache | None, batch_size: int
+    ) -> EncodedDataset:
         matrices: dict[str, np.ndarray] = {}
-        cached = dict.fromkeys(self.work, 0)
-        computed = dict.fromkeys(self.work, 0)
-        for modality, works in self.work.items():
+        cached = dict.fromkeys(work, 0)
+        computed = dict.fromkeys(work, 0)
+        for modality, works in work.items():
             encoder = self.encoders[modality]
-            for work in works:
-                report = self._reporter(work.column)
+            for column in works:
+                report = self._reporter(column.column)
                 done = encode_column(
-                    work, len(self.ids), encoder, cache, self.progress, batch_size, report
+                    column, len(self.ids), encoder, cache, self.progress, batch_size, report
                 )
-                matrices[work.column] = done.matrix
+                matrices[column.column] = done.matrix
                 cached[modality] += done.cached
                 computed[modality] += done.computed
             self.progress.finish(modality)
@@ -200,28 +222,29 @@ def _assemble(
     for j, column in enumerate(columns):
         column_presence[:, j] = ~np.isnan(matrices[column]).any(axis=1)
     embeddings: dict[str, np.ndarray] = {}
-    presence = np.zeros((len(run.ids), len(run.work)), dtype=bool)
-    for m, (modality, works) in enumerate(run.work.items()):
-        index = [columns.index(w.column) for w in works]
-        present = column_presence[:, index]
-        if len(works) == 1:
-            embeddings[modality] = matrices[works[0].column]
+    presence = np.zeros((len(run.ids), len(run.plan)), dtype=bool)
+    for m, planned in enumerate(run.plan.values()):
+        names = [name for name, _ in planned]
+        present = column_presence[:, [columns.index(name) for name in names]]
+        if len(names) == 1:
+            embeddings[run.modalities[m]] = matrices[names[0]]
         else:
-            stacked = np.stack([matrices[w.column] for w in works])
+            stacked = np.stack([matrices[name] for name in names])
             with np.errstate(invalid="ignore"):  # items with no column present stay NaN
                 counts = present.sum(axis=1, dtype=np.float32)[:, None]
-                embeddings[modality] = np.nansum(stacked, axis=0) / counts
-            embeddings[modality][~present.any(axis=1)] = np.nan
+                mean = np.nansum(stacked, axis=0) / counts
+            mean[~present.any(axis=1)] = np.nan
+            embeddings[run.modalities[m]] = mean
         presence[:, m] = present.any(axis=1)
     return EncodedDataset(
         ids=run.ids,
-        modalities=tuple(run.work),
+        modalities=run.modalities,
         columns=columns,
         embeddings=embeddings,
         column_embeddings=matrices,
         presence=presence,
         column_presence=column_presence,
-        encoders={m: run.encoders[m] for m in run.work},
+        encoders={m: run.encoders[m] for m in run.modalities},
         problems=list(run.problems),
         cached=cached,
         computed=computed,

@@ -15,6 +15,7 @@ from __future__ import annotations
 from mmwidgets.fusion._inputs import encode_targets
 from mmwidgets.fusion._registry import (
     FusionFactory,
+    check_fusion,
     get_fusion,
     list_fusions,
     register_fusion,
@@ -34,6 +35,7 @@ __all__ = [
     "FusionFactory",
     "NotFittedError",
     "TrainingCancelledError",
+    "check_fusion",
     "encode_targets",
     "fit_temperature",
     "get_fusion",

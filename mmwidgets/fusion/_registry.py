@@ -27,7 +27,14 @@ from mmwidgets.exceptions import UnknownFusionError
 if TYPE_CHECKING:
     from torch import nn
 
-__all__ = ["BUILTIN_FUSIONS", "FusionFactory", "get_fusion", "list_fusions", "register_fusion"]
+__all__ = [
+    "BUILTIN_FUSIONS",
+    "FusionFactory",
+    "check_fusion",
+    "get_fusion",
+    "list_fusions",
+    "register_fusion",
+]
 
 
 class FusionFactory(Protocol):
@@ -133,6 +140,30 @@ def list_fusions() -> list[str]:
     return list(_REGISTRY)
 
 
+def check_fusion(name: str) -> None:
+    """Raise unless a fusion mode is registered under ``name``; imports nothing (no torch).
+
+    A Session checks its fusion name with this at construction, so that a typo fails at once
+    while the mode's module (and torch) load later, when the trainer first builds a model.
+
+    Raises
+    ------
+    UnknownFusionError
+        When nothing is registered under ``name``; the message lists the names that are.
+
+    Examples
+    --------
+    >>> from mmwidgets.fusion import check_fusion
+    >>> check_fusion("gated")
+    >>> check_fusion("sum")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mmwidgets.exceptions.UnknownFusionError: unknown fusion 'sum'; choose one of ...
+    """
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise UnknownFusionError(f"unknown fusion {name!r}; choose one of {list_fusions()}")
+
+
 def get_fusion(name: str) -> FusionFactory:
     """The factory registered under ``name`` (importing a built-in mode's module on first use).
 
@@ -151,9 +182,8 @@ def get_fusion(name: str) -> FusionFactory:
     ...
     mmwidgets.exceptions.UnknownFusionError: unknown fusion 'sum'; choose one of ...
     """
-    entry = _REGISTRY.get(name) if isinstance(name, str) else None
-    if entry is None:
-        raise UnknownFusionError(f"unknown fusion {name!r}; choose one of {list_fusions()}")
+    check_fusion(name)
+    entry = _REGISTRY[name]
     if isinstance(entry, str):
         module, _, attribute = entry.partition(":")
         entry = cast("FusionFactory", getattr(importlib.import_module(module), attribute))

@@ -21,7 +21,12 @@ __all__ = ["Candidates"]
 
 
 class Candidates:
-    """Row bookkeeping between item ids, the label store, the queue state and the pool."""
+    """Row bookkeeping between item ids, the label store, the queue state and the pool.
+
+    ``ids`` are the pool's dataset's ids in row order, and ``ok_ids`` the problem-free ones
+    in the same order; ids are looked up in rows through that dataset's own index, so that a
+    million-item pool is not indexed a second time.
+    """
 
     def __init__(
         self,
@@ -33,22 +38,34 @@ class Candidates:
         pool: Pool,
     ) -> None:
         self._ids = ids
-        self._row = {item_id: i for i, item_id in enumerate(ids)}
-        self._ok_rows = [self._row[i] for i in ok_ids]
+        self._dataset = pool.dataset
+        self._ok = self._ok_mask(ok_ids)
         self._store = store
         self._queue = queue
         self._pool = pool
 
+    def _ok_mask(self, ok_ids: Sequence[str]) -> np.ndarray:
+        if len(ok_ids) == len(self._ids):  # a subsequence as long as the whole: every item
+            return np.ones(len(self._ids), dtype=bool)
+        # problems are only ever added, so a problem-free count equal to len(ok_ids) means
+        # the same items: one vectorized mask instead of a lookup per ok item
+        ok = ~self._dataset.problem_mask()
+        if int(ok.sum()) == len(ok_ids):
+            return ok
+        ok = np.zeros(len(self._ids), dtype=bool)
+        ok[[row for row in map(self._dataset.row_of, ok_ids) if row is not None]] = True
+        return ok
+
     def check(self, item_id: str | int) -> str:
         """The item's id as stored; raises ``UnknownItemError`` when it is not in the pool."""
         iid = str(item_id)
-        if iid not in self._row:
+        if self._dataset.row_of(iid) is None:
             raise UnknownItemError(f"item {item_id!r} is not in this session's dataset")
         return iid
 
     def row(self, item_id: str) -> int | None:
         """The item's row in the pool, or None when it is not in this dataset."""
-        return self._row.get(item_id)
+        return self._dataset.row_of(item_id)
 
     def stored_done(self) -> set[str]:
         """Ids the store has as labeled or skipped now."""
@@ -62,19 +79,20 @@ class Candidates:
     def labeled_rows(self) -> tuple[np.ndarray, list[Any]]:
         """Pool rows and labels of every currently labeled item of this dataset."""
         current = self._store.current()
-        keep = current["id"].isin(self._row)
-        rows = np.array([self._row[i] for i in current["id"][keep]], dtype=np.int64)
+        found = [self.row(str(i)) for i in current["id"]]
+        keep = np.array([row is not None for row in found], dtype=bool)
+        rows = np.array([row for row in found if row is not None], dtype=np.int64)
         return rows, list(current["label"][keep])
 
     def excluded(self, extra: set[str] | None = None) -> np.ndarray:
         """Items that may not be queued: with problems, unembeddable, done, or in ``extra``."""
-        mask = np.ones(len(self._ids), dtype=bool)
-        mask[self._ok_rows] = False
+        mask = ~self._ok
         if self._pool.ready:
             mask |= ~self._pool.usable()  # every column failed to embed: nothing to show
         for iid in self._queue.done() | (extra or set()):
-            if iid in self._row:
-                mask[self._row[iid]] = True
+            row = self.row(iid)
+            if row is not None:
+                mask[row] = True
         return mask
 
     def refill(self, taken: set[str], n: int, seed: int) -> tuple[QueuedItem, ...]:

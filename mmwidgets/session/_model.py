@@ -19,7 +19,8 @@ def model_template(
 
     ``fusion`` overrides the model's fusion mode; ``classes`` and ``multi_label`` come from
     the label store. The fusion name is checked here, so a typo fails when the Session is
-    built, not later on the trainer thread.
+    built, not later on the trainer thread; the mode's module (and torch) is not imported
+    until the trainer first builds a model.
 
     Raises
     ------
@@ -37,7 +38,7 @@ def model_template(
     """
     from sklearn.base import clone
 
-    from mmwidgets.fusion import FusionClassifier, get_fusion
+    from mmwidgets.fusion import FusionClassifier, check_fusion
 
     if model is None:
         model = FusionClassifier(random_state=seed)
@@ -54,5 +55,5 @@ def model_template(
         updates["classes"] = list(updates["classes"])
     template = clone(model).set_params(**updates)
     if "fusion" in params:
-        get_fusion(template.get_params(deep=False)["fusion"])
+        check_fusion(template.get_params(deep=False)["fusion"])
     return template
