@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import pandas as pd
 
@@ -78,33 +78,55 @@ def check_media(
     cells: Mapping[str, Sequence[object]],
     log: ProblemLog,
     max_pixels: int | None,
-) -> None:
-    """Decode every present media cell (image, audio, ...) one at a time; log those that fail.
+    *,
+    rows: Iterable[int] | None = None,
+    progress: bool = True,
+    should_stop: Callable[[], bool] | None = None,
+) -> int:
+    """Decode every present media cell (image, audio, ...) of ``rows`` (all when None).
 
-    Cells that are missing, or already have a problem (a wrong type), are not opened.
+    Each distinct value of a column is decoded once (a path repeated on many rows is opened
+    once); the problem, if any, is recorded for every cell holding it. Cells that are missing,
+    or already have a problem (a wrong type), are not opened. ``should_stop`` is asked between
+    cells; returns how many cells were checked.
 
     Examples
     --------
     >>> log = ProblemLog()
     >>> check_media(["a", "b"], {"image": ["photo"]}, {"photo": [None, b"junk"]}, log, None)
+    1
     >>> log.get("b", "photo")
     'cannot decode image <4 bytes>: not a recognised image format'
     """
+    wanted = None if rows is None else set(rows)
     work = [
         (spec, column, row)
         for spec, column, row in _media_cells(columns, cells)
-        if log.get(ids[row], column) is None
+        if (wanted is None or row in wanted) and log.get(ids[row], column) is None
     ]
     from tqdm.auto import tqdm  # only a check big enough for a progress bar needs it soon
 
+    seen: dict[tuple[str, object], str | None] = {}
+    done = 0
     with tqdm(
-        total=len(work), desc="Checking media", unit="file", disable=len(work) <= PROGRESS_THRESHOLD
-    ) as progress:
+        total=len(work),
+        desc="Checking media",
+        unit="file",
+        disable=not progress or len(work) <= PROGRESS_THRESHOLD,
+    ) as bar:
         for spec, column, row in work:
-            problem = spec.decode_problem(cells[column][row], max_pixels)
+            if should_stop is not None and should_stop():
+                break
+            value = cells[column][row]
+            key = (column, value if isinstance(value, str | bytes) else id(value))
+            if key not in seen:
+                seen[key] = spec.decode_problem(value, max_pixels)
+            problem = seen[key]
             if problem is not None:
                 log.record(ids[row], column, problem)
-            progress.update()
+            done += 1
+            bar.update()
+    return done
 
 
 def _media_cells(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,8 +120,64 @@ class Dataset:
                 self._present[column] = read.present
                 for row, problem in read.problems.items():
                     self._problems.record(self._ids[row], column, problem)
+        self._check_lock = threading.Lock()
+        self._unchecked = np.full(len(self._ids), not validate, dtype=bool)
         if validate:
             check_media(self._ids, self._columns, self._cells, self._problems, max_pixels)
+
+    @property
+    def media_checked(self) -> bool:
+        """Whether every media cell was decoded once (``validate=True``, or ``check_media``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> ds = Dataset.from_pandas(pd.DataFrame({"t": ["a"]}), text="t", validate=False)
+        >>> ds.media_checked, ds.check_media(), ds.media_checked
+        (False, 0, True)
+        """
+        with self._check_lock:
+            return not self._unchecked.any()
+
+    def check_media(
+        self,
+        ids: Sequence[str | int] | None = None,
+        *,
+        progress: bool = True,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> int:
+        """Decode the media cells not checked yet (of ``ids``, or all), recording problems.
+
+        For a Dataset built with ``validate=False``: a Session checks the items it shows
+        first at once and the rest on a background thread. Thread-safe; each distinct value
+        is decoded once; ``should_stop`` (asked between cells) cancels. Returns the number
+        of cells checked.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"photo": ["no/such.png", None]})
+        >>> ds = Dataset.from_pandas(df, image="photo", validate=False)
+        >>> ds.ok_ids, ds.check_media(), ds.ok_ids
+        (['0', '1'], 1, ['1'])
+        """
+        with self._check_lock:
+            todo = self._unchecked.copy()
+        if ids is not None:
+            wanted = np.zeros(len(self._ids), dtype=bool)
+            wanted[[self._row(i) for i in ids]] = True
+            todo &= wanted
+        rows = np.flatnonzero(todo)
+        if len(rows) == 0:
+            return 0
+        done = check_media(
+            self._ids, self._columns, self._cells, self._problems, self._max_pixels,
+            rows=rows.tolist(), progress=progress, should_stop=should_stop,
+        )  # fmt: skip
+        if should_stop is None or not should_stop():
+            with self._check_lock:
+                self._unchecked[rows] = False
+        return done
 
     @classmethod
     def from_pandas(

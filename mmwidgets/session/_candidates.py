@@ -86,7 +86,7 @@ class Candidates:
 
     def excluded(self, extra: set[str] | None = None) -> np.ndarray:
         """Items that may not be queued: with problems, unembeddable, done, or in ``extra``."""
-        mask = ~self._ok
+        mask: np.ndarray = ~self._ok | self._dataset.problem_mask()  # checks add problems later
         if self._pool.ready:
             mask |= ~self._pool.usable()  # every column failed to embed: nothing to show
         for iid in self._queue.done() | (extra or set()):
@@ -95,10 +95,25 @@ class Candidates:
                 mask[row] = True
         return mask
 
-    def refill(self, taken: set[str], n: int, seed: int) -> tuple[QueuedItem, ...]:
-        """Random picks among the items not excluded nor ``taken``."""
-        candidates = ~self.excluded(taken)
-        return random_queue(self._ids, candidates, n, seed, "random pick (queue refilling)")
+    def refill(
+        self, taken: set[str], n: int, seed: int, reason: str = "random pick (queue refilling)"
+    ) -> tuple[QueuedItem, ...]:
+        """Random picks among the items not excluded nor ``taken``, their media checked.
+
+        While the background media check has not reached them, the picks' own cells are
+        decoded here (a few files), and a broken one is replaced by another pick.
+        """
+        picks: tuple[QueuedItem, ...] = ()
+        for attempt in range(5):
+            candidates = ~self.excluded(taken | {item.id for item in picks})
+            more = random_queue(self._ids, candidates, n - len(picks), seed + attempt, reason)
+            if self._dataset.media_checked or not more:
+                return picks + more
+            self._dataset.check_media([item.id for item in more], progress=False)
+            picks += tuple(item for item in more if not self._dataset.has_problem(item.id))
+            if len(picks) >= n:
+                break
+        return picks
 
     def training_input(self) -> TrainingInput:
         """What the next refresh trains on (the done set synced from the store first)."""

@@ -49,8 +49,10 @@ class Evaluator:
         every: int = 10,
         seed: int = 0,
         background: bool = True,
+        yield_to: Callable[[], bool] | None = None,
     ) -> None:
         self.every = max(1, every)
+        self._yield_to = yield_to
         self._pool = pool
         self._new_model = new_model
         self._classes = tuple(class_names)
@@ -106,7 +108,8 @@ class Evaluator:
         if pending is None:
             return
         try:
-            self.evaluate(*pending)
+            background = threading.current_thread() is self._thread
+            self.evaluate(*pending, should_stop=self._stop_or_yield if background else None)
         except (ValueError, TrainingCancelledError):
             return  # too few labels per class to cross-validate yet, or closing
         except Exception:
@@ -117,7 +120,20 @@ class Evaluator:
             point = dict(self._curve[-1])
         self._events.emit("metrics", **point)
 
-    def evaluate(self, rows: np.ndarray, labels: Sequence[Any]) -> Evaluation:
+    def _stop_or_yield(self) -> bool:
+        # asked at every epoch of every fold: a retrain for a new label goes first, so the
+        # background cross-validation waits (on two cores it would halve the retrain's speed)
+        while self._yield_to is not None and self._yield_to() and not self._should_stop():
+            time.sleep(0.01)
+        return self._should_stop()
+
+    def evaluate(
+        self,
+        rows: np.ndarray,
+        labels: Sequence[Any],
+        *,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> Evaluation:
         """Cross-validate on the given labeled rows now, on this thread, and record it."""
         targets = encode_targets(list(labels), np.asarray(self._classes, object), self._multi_label)
         X = {m: np.asarray(v[rows], dtype=np.float32) for m, v in self._pool.view().X.items()}
@@ -126,7 +142,7 @@ class Evaluator:
         try:
             proba, k, masked = out_of_fold_proba(
                 X, targets, self._new_model, list(labels), seed=self._seed,
-                should_stop=self._should_stop, ablate=True,
+                should_stop=should_stop or self._should_stop, ablate=True,
             )  # fmt: skip
         finally:
             with self._lock:

@@ -108,6 +108,7 @@ class Pool:
         self._error: str | None = None
         self._adopted = threading.Event()  # set once a view is published, or encoding failed
         self._started = threading.Event()  # start() was called
+        self._cancelled = threading.Event()  # cancel() was called
 
     @property
     def ready(self) -> bool:
@@ -130,27 +131,38 @@ class Pool:
         return view
 
     def start(self, on_done: Callable[[], None]) -> None:
-        """Encode on a background thread, then call ``on_done`` (also after a failure)."""
+        """Check media, then encode, on a background thread; then call ``on_done``.
+
+        ``on_done`` is called after a failure too. Media cells the dataset has not decoded
+        yet (built with ``validate=False``) are checked first, so that encoding and ranking
+        skip the broken ones.
+        """
         self._started.set()
-        given = self._given
-        job = None if given is not None else encode_dataset_async(self.dataset, **self._args)
-        with self._lock:
-            self._job = job
+        threading.Thread(
+            target=self._background, args=(on_done,), name="mmwidgets-encoding-wait", daemon=True
+        ).start()
 
-        def finish() -> None:
-            try:
-                if given is not None:
-                    self._publish(given)
-                else:
-                    assert job is not None
-                    self._adopt(job.result())
-            except Exception as exc:  # reported through status(); labeling goes on regardless
+    def _background(self, on_done: Callable[[], None]) -> None:
+        try:
+            if not self.dataset.media_checked:
+                self.dataset.check_media(
+                    progress=self._args["progress"], should_stop=self._cancelled.is_set
+                )
+            if self._given is not None:
+                if not self._cancelled.is_set():
+                    self._publish(self._given)
+            else:
+                job = encode_dataset_async(self.dataset, **self._args)
                 with self._lock:
-                    self._error = f"encoding failed: {type(exc).__name__}: {exc}"
-                self._adopted.set()
-            on_done()
-
-        threading.Thread(target=finish, name="mmwidgets-encoding-wait", daemon=True).start()
+                    self._job = job
+                if self._cancelled.is_set():  # close() came while the job was being set up
+                    job.cancel()
+                self._adopt(job.result())
+        except Exception as exc:  # reported through status(); labeling goes on regardless
+            with self._lock:
+                self._error = f"encoding failed: {type(exc).__name__}: {exc}"
+        self._adopted.set()
+        on_done()
 
     def encode_now(self) -> None:
         """Encode on this thread, or wait for the background job if one is running."""
@@ -161,6 +173,8 @@ class Pool:
         if job is not None or self._started.is_set():  # never twice: the running one counts
             self.wait_ready(timeout=None)
             return
+        if not self.dataset.media_checked:
+            self.dataset.check_media(progress=self._args["progress"])
         if self._given is not None:
             self._publish(self._given)
             return
@@ -242,13 +256,14 @@ class Pool:
         return sum(d for d, _ in snapshot.values()), sum(t for _, t in snapshot.values())
 
     def cancel(self, wait: float = 0.0) -> None:
-        """Stop a running encoding job (used by ``Session.close``), waiting up to ``wait`` s."""
+        """Stop the media check or encoding job (``Session.close``), waiting up to ``wait`` s."""
+        self._cancelled.set()
         with self._lock:
             job = self._job
         if job is not None and not job.done():
             job.cancel()
-            if wait > 0:
-                self._adopted.wait(wait)
+        if self._started.is_set() and wait > 0:
+            self._adopted.wait(wait)
 
 
 def check_embeddings(

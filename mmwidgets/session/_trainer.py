@@ -107,6 +107,7 @@ class Trainer:
         self._scores = PoolScores(len(ids))  # under the refresh lock only
         self._rescore_top = max(1, rescore_top)
         self._sweeping = False  # rows wait for the serving model's scores
+        self._retraining = 0  # refresh() calls running
         self._error: str | None = None
         self._busy = 0  # refreshes requested or running
         self._wake = threading.Event()
@@ -130,6 +131,12 @@ class Trainer:
     def training(self) -> bool:
         """A refresh is running."""
         return self._refreshing.locked()
+
+    @property
+    def retraining(self) -> bool:
+        """A new label's refresh is running or waiting to run (not a background sweep)."""
+        with self._lock:
+            return self._retraining > 0 or self._wake.is_set()
 
     @property
     def idle(self) -> bool:
@@ -170,6 +177,18 @@ class Trainer:
         """
         if not self._pool.ready or self.should_stop():
             return
+        with self._lock:
+            self._retraining += 1
+        try:
+            self._refresh()
+        finally:
+            with self._lock:
+                self._retraining -= 1
+        if self._thread is None:  # no thread to finish the sweep later: finish it now
+            while self.rescoring and not self.should_stop():
+                self.sweep_step()
+
+    def _refresh(self) -> None:
         with self._refreshing:
             previous = self.generation
             job = self._inputs()
@@ -193,9 +212,6 @@ class Trainer:
             self._events.emit("model_updated", version=gen.version, n_labels=gen.n_labels)
         self._events.emit("queue_changed", version=gen.version)
         self._on_update(job.rows, job.labels)
-        if self._thread is None:  # no thread to finish the sweep later: finish it now
-            while self.rescoring and not self.should_stop():
-                self.sweep_step()
 
     def _next(self, previous: Generation, job: TrainingInput, view: PoolView) -> Generation:
         opts = self._options

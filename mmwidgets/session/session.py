@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from mmwidgets.active import resolve_strategy
 from mmwidgets.data import Dataset, LabelStoreProtocol, open_store
 from mmwidgets.session import _lifecycle
-from mmwidgets.session._loop import random_queue
 from mmwidgets.session._model import model_template
 from mmwidgets.session._pool import check_embeddings
 from mmwidgets.session._review_reads import SessionReview
@@ -155,7 +154,10 @@ class Session(SessionReview):
     ) -> None:
         resolve_strategy(strategy)  # names are checked before anything is opened or written
         template = model_template(model, fusion, seed)
-        dataset = _as_dataset(data, id=id, text=text, image=image, audio=audio, columns=columns)
+        dataset = _as_dataset(
+            data, id=id, text=text, image=image, audio=audio, columns=columns,
+            validate=not background,  # in the background, media are checked on its thread
+        )  # fmt: skip
         if embeddings is not None:  # before the store is opened: a bad array writes nothing
             check_embeddings(dataset, embeddings)
         store_ = open_store(store, labels=labels, multi_label=multi_label)
@@ -177,7 +179,7 @@ class Session(SessionReview):
             timeout=timeout, progress=progress,
         )  # fmt: skip
         reason = "random pick while the embeddings are computed"
-        first = random_queue(dataset.ids, ~self._candidates.excluded(), queue_size, seed, reason)
+        first = self._candidates.refill(set(), queue_size, seed, reason)
         self._trainer.publish_queue(Generation(queue=first))
         _lifecycle.track(self)
         if background:
@@ -339,10 +341,19 @@ class Session(SessionReview):
 
 
 def _as_dataset(
-    data: Any, *, id: str | None, text: Columns, image: Columns, audio: Columns, columns: Any
+    data: Any,
+    *,
+    id: str | None,
+    text: Columns,
+    image: Columns,
+    audio: Columns,
+    columns: Any,
+    validate: bool,
 ) -> Dataset:
     if isinstance(data, Dataset):
         if any(v is not None for v in (id, text, image, audio, columns)):
             raise TypeError("pass columns (id, text, image, audio, columns) only with a DataFrame")
         return data
-    return Dataset.from_pandas(data, id=id, text=text, image=image, audio=audio, columns=columns)
+    return Dataset.from_pandas(
+        data, id=id, text=text, image=image, audio=audio, columns=columns, validate=validate
+    )
