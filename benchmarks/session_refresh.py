@@ -108,9 +108,7 @@ def measure(n: int, folder: Path) -> dict[str, float]:
     raw = {m: np.load(folder / f"{m}.npy", mmap_mode="r") for m in DIMS}
     truth = np.load(folder / "truth.npy")
     image = Path(__file__).resolve().parent.parent / "docs" / "dashboard.png"  # one real file
-    df = pd.DataFrame(
-        {"text": [f"item {i}" for i in range(n)], "image": str(image), "audio": None}
-    )
+    df = pd.DataFrame({"text": [f"item {i}" for i in range(n)], "image": str(image), "audio": None})
     store_path = folder / f"labels-{n}.sqlite"
     store = LabelStore(store_path, labels=CLASSES)
     seed_rows = np.random.default_rng(1).choice(n, N_LABELS, replace=False)
