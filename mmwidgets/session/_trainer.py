@@ -14,6 +14,7 @@ the rest of the pool block by block between labels and publishes each finished s
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -108,6 +109,7 @@ class Trainer:
         self._rescore_top = max(1, rescore_top)
         self._sweeping = False  # rows wait for the serving model's scores
         self._retraining = 0  # refresh() calls running
+        self._refit_due = False  # the next model is a fresh fit (under the refresh lock)
         self._error: str | None = None
         self._busy = 0  # refreshes requested or running
         self._wake = threading.Event()
@@ -223,11 +225,7 @@ class Trainer:
                 **opts,  # type: ignore[arg-type]
             )  # fmt: skip
         start = time.perf_counter()
-        model = train_model(
-            previous, view=view, labeled_rows=job.rows, labels=job.labels,
-            make_model=self.new_model, full_refit=version % self.full_refit_every == 0,
-            should_stop=self.should_stop,
-        )  # fmt: skip
+        model = self._train(previous, job, view, version)
         scores, rows = self._scores, None
         if scores.proba is None or scores.n <= 4 * self._rescore_top:
             scores.write_all(model.predict_proba(view.X, view.presence), version)
@@ -254,6 +252,33 @@ class Trainer:
             queue=queue,
             scored_version=scores.floor(),
         )
+
+    def _train(self, previous: Generation, job: TrainingInput, view: PoolView, version: int) -> Any:
+        """Warm-start, or every ``full_refit_every``-th model a fresh fit.
+
+        A fresh fit (four times the epochs) gives way to labels that arrive meanwhile: it
+        stops at the next epoch and a warm start serves them instead; the fresh fit is due
+        again at the next refresh.
+        """
+        if version % self.full_refit_every == 0:
+            self._refit_due = True
+        fit = functools.partial(
+            train_model, previous, view=view, labeled_rows=job.rows, labels=job.labels,
+            make_model=self.new_model,
+        )  # fmt: skip
+        if previous.model is None:  # nothing to serve the labels meanwhile: never give way
+            return fit(full_refit=True, should_stop=self.should_stop)
+        if self._refit_due:
+            try:
+                model = fit(
+                    full_refit=True, should_stop=lambda: self.should_stop() or self._wake.is_set()
+                )
+                self._refit_due = False
+                return model
+            except TrainingCancelledError:
+                if self.should_stop():
+                    raise
+        return fit(full_refit=False, should_stop=self.should_stop)
 
     def sweep_step(self) -> None:
         """Rescore the next block of rows with the serving model; rank the pool after the last.
