@@ -13,7 +13,7 @@ Figures:
   published (candidate rescoring), median of 3 quiet labels;
 - label → full rescore: until the whole pool carries that model's scores and is ranked;
 - ``label()`` p50/p95 and the longest lag of the served model behind acknowledged labels,
-  while a thread labels 4 items a second for 8 s;
+  while a thread labels 2 items a second for 8 s;
 - peak RSS of the process (before the floors below run);
 - floors, same process, same pool: the bare torch forward of the same weighted-fusion net over
   the compact inputs the session scores (``net``), and over the raw 1792-d embeddings (``raw
@@ -153,7 +153,7 @@ def measure(n: int, folder: Path) -> dict[str, float]:
             done = time.perf_counter()
             latencies.append(done - t)
             acked.append(done)
-            time.sleep(0.25)
+            time.sleep(0.5)
 
     base = len(s.store)
     thread = threading.Thread(target=annotate)

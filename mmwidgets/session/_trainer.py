@@ -104,6 +104,9 @@ class Trainer:
         self._delay = retrain_delay
         self._lock = threading.Lock()  # guards the published state below
         self._refreshing = threading.Lock()  # one refresh at a time
+        # held from a refresh's start to its last event, so that events follow the order of
+        # the generations; re-entrant, for a listener that calls refresh() itself
+        self._announcing = threading.RLock()
         self._generation = Generation()
         self._scores = PoolScores(len(ids))  # under the refresh lock only
         self._rescore_top = max(1, rescore_top)
@@ -144,7 +147,8 @@ class Trainer:
     def idle(self) -> bool:
         """No refresh is running or waiting to run, and every row has the serving scores."""
         with self._lock:
-            return self._busy == 0 and not self._wake.is_set() and not self._sweeping
+            busy = self._busy or self._wake.is_set() or self._sweeping or self._refit_due
+            return not busy
 
     @property
     def rescoring(self) -> bool:
@@ -174,36 +178,50 @@ class Trainer:
     def refresh(self) -> None:
         """Retrain, rescore and rerank now, on this thread; a no-op before the embeddings.
 
-        Without the background thread (``start()`` not called) the whole pool is rescored
-        before this returns.
+        Without the background thread (``start()`` not called) a due fresh refit runs here
+        and the whole pool is rescored before this returns.
         """
+        self._refresh_now(fresh=self._thread is None and self.refit_due)
+
+    @property
+    def refit_due(self) -> bool:
+        """A fresh fit is due (every ``full_refit_every`` models), to run when labels pause."""
+        with self._lock:
+            return self._refit_due
+
+    def _refresh_now(self, fresh: bool) -> None:
         if not self._pool.ready or self.should_stop():
             return
         with self._lock:
-            self._retraining += 1
+            self._retraining += 0 if fresh else 1  # a fresh refit gives way; it is not urgent
         try:
-            self._refresh()
+            self._refresh(fresh)
         finally:
             with self._lock:
-                self._retraining -= 1
+                self._retraining -= 0 if fresh else 1
         if self._thread is None:  # no thread to finish the sweep later: finish it now
             while self.rescoring and not self.should_stop():
                 self.sweep_step()
 
-    def _refresh(self) -> None:
+    def _refresh(self, fresh: bool) -> None:
+        with self._announcing:  # events leave in the order the generations were published
+            self._refresh_announced(fresh)
+
+    def _refresh_announced(self, fresh: bool) -> None:
         with self._refreshing:
             previous = self.generation
             job = self._inputs()
             try:
-                gen = self._next(previous, job, self._pool.view())
+                gen = self._next(previous, job, self._pool.view(), fresh)
             except TrainingCancelledError:
-                return  # the session is closing
+                return  # the session is closing, or new labels came during a fresh refit
             except Exception as exc:  # reported in status() and as an event; the loop goes on
                 if self.should_stop():
                     return  # closing (or the interpreter exiting) under a running fit
                 message = f"training failed: {type(exc).__name__}: {exc}"
                 with self._lock:
                     self._error = message
+                    self._refit_due = False  # not again until the next label
                 self._events.emit("error", message=message)  # status() and listeners agree
                 log.error("%s\n%s", message, traceback.format_exc())
                 return
@@ -215,17 +233,26 @@ class Trainer:
         self._events.emit("queue_changed", version=gen.version)
         self._on_update(job.rows, job.labels)
 
-    def _next(self, previous: Generation, job: TrainingInput, view: PoolView) -> Generation:
+    def _next(
+        self, previous: Generation, job: TrainingInput, view: PoolView, fresh: bool
+    ) -> Generation:
         opts = self._options
         version, seed = previous.version + 1, self._seed + previous.version
         if not can_train(job.labels, bool(opts["multi_label"])):
+            with self._lock:
+                self._refit_due = False  # labels were undone: nothing to refit
             return cold_generation(
                 previous, view=view, ids=self._ids, n_labels=len(job.labels),
                 excluded=job.excluded, strategy=self.strategy, seed=seed,
                 **opts,  # type: ignore[arg-type]
             )  # fmt: skip
         start = time.perf_counter()
-        model = self._train(previous, job, view, version)
+        model = self._train(previous, job, view, fresh)
+        with self._lock:
+            if fresh or previous.model is None:
+                self._refit_due = False
+            elif version % self.full_refit_every == 0:
+                self._refit_due = True
         scores, rows = self._scores, None
         if scores.proba is None or scores.n <= 4 * self._rescore_top:
             scores.write_all(model.predict_proba(view.X, view.presence), version)
@@ -253,31 +280,25 @@ class Trainer:
             scored_version=scores.floor(),
         )
 
-    def _train(self, previous: Generation, job: TrainingInput, view: PoolView, version: int) -> Any:
-        """Warm-start, or every ``full_refit_every``-th model a fresh fit.
+    def _train(self, previous: Generation, job: TrainingInput, view: PoolView, fresh: bool) -> Any:
+        """A warm start of the serving model, or a fresh fit (the first, or a due refit).
 
-        A fresh fit (four times the epochs) gives way to labels that arrive meanwhile: it
-        stops at the next epoch and a warm start serves them instead; the fresh fit is due
-        again at the next refresh.
+        A due refit runs (with four times the epochs) only when no label waits, and stops at
+        the next epoch when one arrives: labels are always served by a quick warm start.
         """
-        if version % self.full_refit_every == 0:
-            self._refit_due = True
         fit = functools.partial(
             train_model, previous, view=view, labeled_rows=job.rows, labels=job.labels,
             make_model=self.new_model,
         )  # fmt: skip
-        if previous.model is None:  # nothing to serve the labels meanwhile: never give way
+        if previous.model is None:  # nothing serves the labels meanwhile: never give way
             return fit(full_refit=True, should_stop=self.should_stop)
-        if self._refit_due:
-            try:
-                model = fit(
-                    full_refit=True, should_stop=lambda: self.should_stop() or self._wake.is_set()
-                )
-                self._refit_due = False
-                return model
-            except TrainingCancelledError:
-                if self.should_stop():
-                    raise
+        if fresh:
+            return fit(
+                full_refit=True,
+                should_stop=lambda: self.should_stop() or (
+                    self._thread is not None and self._wake.is_set()
+                ),
+            )  # fmt: skip
         return fit(full_refit=False, should_stop=self.should_stop)
 
     def sweep_step(self) -> None:
@@ -286,6 +307,10 @@ class Trainer:
         A no-op when no sweep is due. Each call holds the refresh lock for one block only,
         so a new label's refresh waits at most that long.
         """
+        with self._announcing:
+            self._sweep_step()
+
+    def _sweep_step(self) -> None:
         with self._refreshing:
             gen = self.generation
             if gen.model is None or gen.proba is None or self.should_stop():
@@ -327,9 +352,13 @@ class Trainer:
 
     def _run(self) -> None:
         while not self.should_stop():
-            if self.rescoring and not self._wake.is_set():
-                self.sweep_step()  # one block, then look for new labels again
-                continue
+            if not self._wake.is_set():  # labels first; then the work that improves the queue
+                if self.rescoring:
+                    self.sweep_step()  # one block, then look for new labels again
+                    continue
+                if self.refit_due and self._pool.ready:
+                    self._refresh_now(fresh=True)
+                    continue
             self._wake.wait()
             if self.should_stop():
                 break
