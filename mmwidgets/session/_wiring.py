@@ -87,7 +87,7 @@ def build_parts(
         pool=pool,
         new_model=trainer.new_model,
         should_stop=trainer.should_stop,
-        yield_to=lambda: trainer.retraining,
+        yield_to=lambda: trainer.retraining or trainer.rescoring,  # the queue goes first
         every=metrics_every,
         background=background,
         class_names=store.labels,
