@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -42,8 +43,26 @@ def drop_modalities(present: torch.Tensor, p: float, generator: torch.Generator)
     return torch.where(empty.unsqueeze(1), present, dropped)
 
 
-#: batches up to this size train on one thread (see :func:`train`)
+#: batches up to this size train on one thread (see :func:`_threads_for`)
 SINGLE_THREAD_BATCH = 256
+
+
+@contextmanager
+def _threads_for(batch_size: int) -> Iterator[None]:
+    # Small batches train on one thread: the steps are too small to share, and two threads
+    # that sleep between parallel regions (OMP_WAIT_POLICY=PASSIVE, which shared cores need)
+    # measured 4.8 s against 2.2 s on one for 60 epochs of 500 items. The setting is the
+    # calling thread's own (OpenMP's), and restored on the way out.
+    import torch
+
+    threads = torch.get_num_threads()
+    if batch_size <= SINGLE_THREAD_BATCH and threads != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
 
 
 def train(
@@ -64,42 +83,6 @@ def train(
 ) -> list[float]:
     """Train ``net`` in place with AdamW; returns the mean loss of each epoch."""
     import torch
-
-    # Small batches train on one thread: the steps are too small to share, and two threads
-    # that sleep between parallel regions (OMP_WAIT_POLICY=PASSIVE, which shared cores need)
-    # measured 4.8 s against 2.2 s on one for 60 epochs of 500 items. The setting is the
-    # calling thread's own (OpenMP's), and restored on the way out.
-    threads = torch.get_num_threads()
-    if batch_size <= SINGLE_THREAD_BATCH and threads != 1:
-        torch.set_num_threads(1)
-    try:
-        return _train(
-            net, xs, present, targets, epochs=epochs, batch_size=batch_size, lr=lr,
-            weight_decay=weight_decay, modality_dropout=modality_dropout, weights=weights,
-            multi_label=multi_label, seed=seed, should_stop=should_stop,
-        )  # fmt: skip
-    finally:
-        if torch.get_num_threads() != threads:
-            torch.set_num_threads(threads)
-
-
-def _train(
-    net: nn.Module,
-    xs: list[np.ndarray],
-    present: np.ndarray,
-    targets: np.ndarray,
-    *,
-    epochs: int,
-    batch_size: int,
-    lr: float,
-    weight_decay: float,
-    modality_dropout: float,
-    weights: np.ndarray | None,
-    multi_label: bool,
-    seed: int,
-    should_stop: Callable[[], bool] | None,
-) -> list[float]:
-    import torch
     from torch.nn import functional as F  # noqa: N812
 
     tx = [torch.from_numpy(x) for x in xs]
@@ -112,7 +95,7 @@ def _train(
     net.train()
     # nn.Dropout draws from torch's global generator: fork it so equal seeds give equal models
     # without disturbing anyone else's random stream
-    with torch.random.fork_rng(devices=[]):
+    with _threads_for(batch_size), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
         for _ in range(epochs):

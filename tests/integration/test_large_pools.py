@@ -31,6 +31,14 @@ def _label_queue(session, truth, n):
         session.label(item.id, truth[item.id])
 
 
+def _assert_as_a_full_rescore(session):
+    """No sweep is due, and scores and queue are a full rescore's by the serving model."""
+    assert not session.status()["rescoring"]
+    proba, expected = _full_rescore_queue(session)
+    np.testing.assert_allclose(session.predictions().to_numpy(), proba, atol=1e-5)
+    assert [item.id for item in session.queue(20)] == expected
+
+
 def _full_rescore_queue(session):
     """The queue a full rescore of the whole pool by the serving model ranks, by hand."""
     view = session.embeddings()
@@ -60,10 +68,7 @@ def test_candidate_rescoring_lands_on_the_full_rescores_queue(subset, tmp_path):
             _label_queue(s, truth, 4)
             assert s.wait(timeout=120)
         assert any(seen_partial), "no refresh took the candidate path"
-        assert not s.status()["rescoring"]
-        proba, expected = _full_rescore_queue(s)
-        np.testing.assert_allclose(s.predictions().to_numpy(), proba, atol=1e-5)
-        assert [item.id for item in s.queue(20)] == expected
+        _assert_as_a_full_rescore(s)
     finally:
         s.close()
 
@@ -73,10 +78,7 @@ def test_without_a_thread_a_refresh_returns_with_the_whole_pool_rescored(subset,
     s = subset_session(subset, tmp_path, rescore_top=5, background=False)
     try:
         _label_queue(s, truth, 6)  # each label retrains on this thread
-        assert not s.status()["rescoring"]
-        proba, expected = _full_rescore_queue(s)
-        np.testing.assert_allclose(s.predictions().to_numpy(), proba, atol=1e-5)
-        assert [item.id for item in s.queue(20)] == expected
+        _assert_as_a_full_rescore(s)
     finally:
         s.close()
 
