@@ -96,7 +96,7 @@ def _wait(cond: Any, timeout: float = 600.0) -> float:
     while not cond():
         if time.perf_counter() - start > timeout:
             raise TimeoutError("the session did not get there in time")
-        time.sleep(0.002)
+        time.sleep(0.01)
     return time.perf_counter() - start
 
 

@@ -366,6 +366,18 @@ class Dataset:
         """
         return self._problems.frame(self._ids, list(self._modality))
 
+    @property
+    def n_problems(self) -> int:
+        """How many cells have a problem (the rows of :meth:`problems`), without building it.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> Dataset.from_pandas(pd.DataFrame({"t": ["a", 3, 4]}), text="t").n_problems
+        2
+        """
+        return len(self._problems)
+
     def record_problem(self, item_id: str | int, column: str, problem: str) -> None:
         """Record that a cell cannot be used, e.g. when loading it failed later; thread-safe.
 

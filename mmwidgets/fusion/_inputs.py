@@ -85,6 +85,29 @@ def rows_as_float32(X: Embeddings, names: Sequence[str], start: int, stop: int) 
     return out
 
 
+def rows_as_tensors(X: Embeddings, names: Sequence[str], start: int, stop: int) -> list[Any]:
+    """:func:`rows_as_float32` as torch tensors, converted by torch (fp16 twice as fast).
+
+    Examples
+    --------
+    >>> rows_as_tensors({"t": np.array([[np.nan, 1.0]], "float16")}, ["t"], 0, 1)[0].tolist()
+    [[0.0, 1.0]]
+    """
+    import warnings
+
+    import torch
+
+    out = []
+    for m in names:
+        block = np.asarray(X[m][start:stop])
+        with warnings.catch_warnings():  # a read-only memmap: the copy below is writable
+            warnings.simplefilter("ignore", UserWarning)
+            source = torch.from_numpy(block)
+        tensor = source.to(torch.float32, copy=True)
+        out.append(torch.nan_to_num_(tensor, nan=0.0, posinf=0.0, neginf=0.0))
+    return out
+
+
 def encode_targets(y: Any, classes: np.ndarray, multi_label: bool) -> np.ndarray:
     """Class indices (single-label) or an indicator matrix (multi-label); unknown labels raise.
 

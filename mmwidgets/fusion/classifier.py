@@ -17,6 +17,7 @@ from mmwidgets.fusion._inputs import (
     encode_targets,
     presence_from,
     rows_as_float32,
+    rows_as_tensors,
 )
 from mmwidgets.fusion._registry import BUILTIN_FUSIONS, get_fusion
 from mmwidgets.fusion._train import class_weights, train
@@ -249,7 +250,7 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         with torch.inference_mode():
             for start in range(0, n, batch_size):
                 stop = min(start + batch_size, n)
-                xs = [torch.from_numpy(a) for a in rows_as_float32(X, names, start, stop)]
+                xs = rows_as_tensors(X, names, start, stop)
                 mask = torch.from_numpy(presence_from(X, names, presence, start, stop))
                 out[start:stop] = self.net_(xs, mask).numpy()
         return out

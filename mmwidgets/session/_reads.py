@@ -130,7 +130,7 @@ class SessionReads:
             "train_seconds": gen.seconds,
             "n_labeled": len(self.store),
             "n_items": len(self.dataset),
-            "n_problems": len(self.dataset.problems()),
+            "n_problems": self.dataset.n_problems,  # O(1): widgets poll status()
             "error": self._trainer.error or self._pool.error,
             "last_accuracy": self._evaluator.last_accuracy(),
         }
