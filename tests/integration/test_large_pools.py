@@ -222,3 +222,27 @@ def test_the_readmes_large_pool_example_runs_as_written(tmp_path, monkeypatch):
         assert view.presence[:, 1].tolist() == [True, False] * 1000
     finally:
         session.close()
+
+
+def test_media_are_checked_in_the_background_and_the_first_items_at_once(tmp_path, subset):
+    """In the background the media check runs on the pool's thread: the first items shown were
+    checked one by one, and the broken files it finds later never reach the queue."""
+    good = subset["image"].iloc[0]
+    paths = [good if i % 3 == 0 else str(tmp_path / f"missing{i}.png") for i in range(300)]
+    df = pd.DataFrame({"caption": [f"thing {i}" for i in range(300)], "photo": paths})
+    s = mm.Session(
+        df, labels=["a", "b"], text="caption", image="photo", store=tmp_path / "l.sqlite",
+        encoders={"text": "hashing", "image": "pixels"}, progress=False,
+    )  # fmt: skip
+    try:
+        first = s.queue(20)
+        assert all(int(item.id) % 3 == 0 for item in first), "a broken image was shown first"
+        assert s.wait(timeout=120)
+        assert s.dataset.n_problems == 200  # every missing file, found on the background thread
+        for k, item in enumerate(s.queue(20)):
+            assert int(item.id) % 3 == 0
+            s.label(item.id, "ab"[k % 2])
+        assert s.wait(timeout=120)
+        assert all(int(item.id) % 3 == 0 for item in s.queue(20))
+    finally:
+        s.close()
