@@ -84,7 +84,9 @@ class Session(SessionReview):
     retrain_delay : float
         Seconds the trainer waits after a label so that a burst trains once.
     full_refit_every : int
-        Every n-th model is a fresh fit; the others warm-start from the last one.
+        After every n-th model a fresh fit is due; it runs (in the background) once no label
+        waits, and gives way when one arrives. Labels are always served by a warm start of
+        the last model, which takes a fraction of the time.
     metrics_every : int
         Cross-validate (in the background) each time this many new labels arrived.
     timeout : float
