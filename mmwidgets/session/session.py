@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from mmwidgets.active import resolve_strategy
 from mmwidgets.data import Dataset, LabelStoreProtocol, open_store
 from mmwidgets.session import _lifecycle
+from mmwidgets.session._given import check_embeddings
 from mmwidgets.session._model import model_template
-from mmwidgets.session._pool import check_embeddings
 from mmwidgets.session._review_reads import SessionReview
 from mmwidgets.session._state import Generation, QueuedItem
 from mmwidgets.session._wiring import build_parts
