@@ -107,7 +107,7 @@ class Candidates:
         for attempt in range(5):
             candidates = ~self.excluded(taken | {item.id for item in picks})
             more = random_queue(self._ids, candidates, n - len(picks), seed + attempt, reason)
-            if self._dataset.media_checked or not more:
+            if not self._pool.checks_media or self._dataset.media_checked or not more:
                 return picks + more
             self._dataset.check_media([item.id for item in more], progress=False)
             picks += tuple(item for item in more if not self._dataset.has_problem(item.id))

@@ -93,8 +93,10 @@ class Pool:
         on_progress: Callable[[int, int], None] | None = None,
         embeddings: Mapping[str, np.ndarray] | None = None,
         compact_dim: int | None = COMPACT_DIM,
+        check_media: bool = False,
     ) -> None:
         self.dataset = dataset
+        self.checks_media = check_media
         self._given = None if embeddings is None else check_embeddings(dataset, embeddings)
         self._compact_dim = compact_dim
         self._args: dict[str, Any] = {
@@ -134,9 +136,10 @@ class Pool:
     def start(self, on_done: Callable[[], None]) -> None:
         """Check media, then encode, on a background thread; then call ``on_done``.
 
-        ``on_done`` is called after a failure too. Media cells the dataset has not decoded
-        yet (built with ``validate=False``) are checked first, so that encoding and ranking
-        skip the broken ones.
+        ``on_done`` is called after a failure too. With ``check_media`` (the Session built
+        the dataset with ``validate=False`` to return at once), the media cells are checked
+        first, so that encoding and ranking skip the broken ones. A Dataset the user built
+        with ``validate=False`` is taken as it is.
         """
         self._started.set()
         threading.Thread(
@@ -145,7 +148,7 @@ class Pool:
 
     def _background(self, on_done: Callable[[], None]) -> None:
         try:
-            if not self.dataset.media_checked:
+            if self.checks_media and not self.dataset.media_checked:
                 self.dataset.check_media(
                     progress=self._args["progress"], should_stop=self._cancelled.is_set
                 )
@@ -174,7 +177,7 @@ class Pool:
         if job is not None or self._started.is_set():  # never twice: the running one counts
             self.wait_ready(timeout=None)
             return
-        if not self.dataset.media_checked:
+        if self.checks_media and not self.dataset.media_checked:
             self.dataset.check_media(progress=self._args["progress"])
         if self._given is not None:
             self._publish(self._given)

@@ -48,6 +48,7 @@ def build_parts(
     metrics_every: int,
     embeddings: Mapping[str, Any] | None = None,
     rescore_top: int = 4096,
+    check_media: bool = False,
 ) -> Parts:
     """The parts of a Session over ``dataset`` labeled into ``store``."""
     events = EventHub()
@@ -61,6 +62,7 @@ def build_parts(
         progress=progress,
         on_progress=lambda done, total: events.emit("progress", done=done, total=total),
         embeddings=embeddings,
+        check_media=check_media,
     )
     queue = QueueState(seed)
     candidates = Candidates(

@@ -173,6 +173,7 @@ class Session(SessionReview):
             queue_size=queue_size, seed=seed, retrain_delay=retrain_delay,
             full_refit_every=full_refit_every, metrics_every=metrics_every,
             embeddings=embeddings, rescore_top=rescore_top,
+            check_media=not isinstance(data, Dataset) and background,
         )  # fmt: skip
         self._queue = parts.queue
         super().__init__(
