@@ -23,38 +23,24 @@ __all__ = ["Candidates"]
 class Candidates:
     """Row bookkeeping between item ids, the label store, the queue state and the pool.
 
-    ``ids`` are the pool's dataset's ids in row order, and ``ok_ids`` the problem-free ones
-    in the same order; ids are looked up in rows through that dataset's own index, so that a
-    million-item pool is not indexed a second time.
+    ``ids`` are the pool's dataset's ids in row order; ids are looked up in rows through that
+    dataset's own index, so that a million-item pool is not indexed a second time. Items with
+    problems are read from the dataset each time: a background media check adds them late.
     """
 
     def __init__(
         self,
         *,
         ids: Sequence[str],
-        ok_ids: Sequence[str],
         store: LabelStoreProtocol,
         queue: QueueState,
         pool: Pool,
     ) -> None:
         self._ids = ids
         self._dataset = pool.dataset
-        self._ok = self._ok_mask(ok_ids)
         self._store = store
         self._queue = queue
         self._pool = pool
-
-    def _ok_mask(self, ok_ids: Sequence[str]) -> np.ndarray:
-        if len(ok_ids) == len(self._ids):  # a subsequence as long as the whole: every item
-            return np.ones(len(self._ids), dtype=bool)
-        # problems are only ever added, so a problem-free count equal to len(ok_ids) means
-        # the same items: one vectorized mask instead of a lookup per ok item
-        ok = ~self._dataset.problem_mask()
-        if int(ok.sum()) == len(ok_ids):
-            return ok
-        ok = np.zeros(len(self._ids), dtype=bool)
-        ok[[row for row in map(self._dataset.row_of, ok_ids) if row is not None]] = True
-        return ok
 
     def check(self, item_id: str | int) -> str:
         """The item's id as stored; raises ``UnknownItemError`` when it is not in the pool."""
@@ -86,7 +72,7 @@ class Candidates:
 
     def excluded(self, extra: set[str] | None = None) -> np.ndarray:
         """Items that may not be queued: with problems, unembeddable, done, or in ``extra``."""
-        mask: np.ndarray = ~self._ok | self._dataset.problem_mask()  # checks add problems later
+        mask: np.ndarray = self._dataset.problem_mask()  # a fresh array: ours to edit
         if self._pool.ready:
             mask |= ~self._pool.usable()  # every column failed to embed: nothing to show
         for iid in self._queue.done() | (extra or set()):

@@ -65,9 +65,7 @@ def build_parts(
         check_media=check_media,
     )
     queue = QueueState(seed)
-    candidates = Candidates(
-        ids=dataset.ids, ok_ids=dataset.ok_ids, store=store, queue=queue, pool=pool
-    )
+    candidates = Candidates(ids=dataset.ids, store=store, queue=queue, pool=pool)
     candidates.sync_done()
     trainer = Trainer(
         pool=pool,
