@@ -91,9 +91,12 @@ class Candidates:
         """
         picks: tuple[QueuedItem, ...] = ()
         for attempt in range(5):
+            # read before the mask: a check that ends after it may have found problems the
+            # mask does not have yet
+            checked = not self._pool.checks_media or self._dataset.media_checked
             candidates = ~self.excluded(taken | {item.id for item in picks})
             more = random_queue(self._ids, candidates, n - len(picks), seed + attempt, reason)
-            if not self._pool.checks_media or self._dataset.media_checked or not more:
+            if checked or not more:
                 return picks + more
             self._dataset.check_media([item.id for item in more], progress=False)
             picks += tuple(item for item in more if not self._dataset.has_problem(item.id))
