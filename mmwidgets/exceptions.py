@@ -18,6 +18,7 @@ __all__ = [
     "BundleMissingError",
     "EmptyPoolError",
     "EncodingCancelledError",
+    "LabelNotStoredError",
     "MMWidgetsError",
     "MediaError",
     "MissingInputError",
@@ -169,3 +170,16 @@ class BundleMissingError(MMWidgetsError, FileNotFoundError):
 
 class ProtocolError(MMWidgetsError, ValueError):
     """A message from the front end does not follow the protocol."""
+
+
+class LabelNotStoredError(MMWidgetsError, ConnectionError):
+    """A label could not be stored: the database stayed out of reach past the retry deadline.
+
+    Raised only when the label is known not to be in the store (a write whose fate is unknown
+    is checked after reconnecting, never guessed); the message names the items.
+
+    Examples
+    --------
+    >>> issubclass(LabelNotStoredError, ConnectionError)
+    True
+    """

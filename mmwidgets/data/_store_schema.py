@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-SCHEMA_VERSION = 1
+# 2: the ``adjudicate`` event kind and the ``claims`` table (version-1 files are upgraded on open)
+SCHEMA_VERSION = 2
+TABLES = frozenset({"meta", "events", "claims"})
 
 # Long enough to wait out another annotator's commit (each holds the lock for milliseconds); short
 # enough that a wedged process surfaces as an error instead of a silently frozen widget.
@@ -23,14 +25,11 @@ BUSY_TIMEOUT_S = 30.0
 # could deadlock or while another connection recovers the WAL of a killed writer.
 _RETRY_DEADLINE_S = 60.0
 
-_DDL = """
-CREATE TABLE IF NOT EXISTS meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS events (
+EVENTS_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
     seq           INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind          TEXT    NOT NULL CHECK (kind IN ('set', 'clear', 'skip', 'undo')),
+    kind          TEXT    NOT NULL
+                  CHECK (kind IN ('set', 'clear', 'skip', 'undo', 'adjudicate')),
     item_id       TEXT    NOT NULL,
     labels        TEXT,
     annotator     TEXT    NOT NULL,
@@ -38,9 +37,23 @@ CREATE TABLE IF NOT EXISTS events (
     model_version INTEGER,
     reason        TEXT,
     undoes        INTEGER REFERENCES events (seq)
+)"""
+
+_DDL = f"""
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+{EVENTS_TABLE.format(name="events")};
+CREATE TABLE IF NOT EXISTS claims (
+    item_id   TEXT NOT NULL,
+    annotator TEXT NOT NULL,
+    expires   REAL NOT NULL,
+    PRIMARY KEY (item_id, annotator)
 );
 CREATE INDEX IF NOT EXISTS events_by_item ON events (item_id, seq, kind);
 CREATE INDEX IF NOT EXISTS events_by_annotator ON events (annotator, seq);
+CREATE INDEX IF NOT EXISTS events_by_annotation ON events (item_id, annotator, kind, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS events_undone ON events (undoes) WHERE undoes IS NOT NULL;
 """
 
@@ -51,22 +64,43 @@ INSERT_EVENT = (
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
-# An item's state is its latest event that still counts: undo events and the events they undo
-# drop out, then MAX(seq) per item picks it. The inner query reads only the covering index
-# (item_id, seq, kind), so ~100k events cost a fraction of a second, not a query per item.
-STATE = """
+# Each annotator's latest event per item that still counts (and each adjudicator's latest
+# adjudication): undo events and the events they undo drop out, then MAX(seq) per
+# (item, annotator, adjudication or not) picks it. The inner query reads only the covering index
+# (item_id, annotator, kind, seq), so ~100k events cost a fraction of a second.
+_LATEST = """
+SELECT MAX(seq) AS seq FROM events
+WHERE kind != 'undo' {where}
+  AND seq NOT IN (SELECT undoes FROM events WHERE undoes IS NOT NULL {where})
+GROUP BY item_id, annotator, kind = 'adjudicate'
+"""
+_ANNOTATIONS = f"""
 SELECT e.seq, e.kind, e.item_id, e.labels, e.annotator, e.time, e.model_version, e.reason,
        e.undoes
-FROM events AS e
-JOIN (
-    SELECT MAX(seq) AS seq FROM events
-    WHERE kind != 'undo'
-      AND seq NOT IN (SELECT undoes FROM events WHERE undoes IS NOT NULL)
-    GROUP BY item_id
-) AS latest ON e.seq = latest.seq
-WHERE e.kind = ?
+FROM events AS e JOIN ({_LATEST}) AS latest ON e.seq = latest.seq
 ORDER BY e.seq
 """
+ANNOTATIONS = _ANNOTATIONS.format(where="")
+ITEM_ANNOTATIONS = _ANNOTATIONS.format(where="AND item_id = ?")
+# labeled = someone's current label or an adjudication, whatever the labels say
+COUNT_LABELED = f"""
+SELECT COUNT(DISTINCT e.item_id)
+FROM events AS e JOIN ({_LATEST.format(where="")}) AS latest ON e.seq = latest.seq
+WHERE e.kind IN ('set', 'adjudicate')
+"""
+
+# other annotators holding a live claim on an item or having labeled it (a later clear is not
+# looked for: a claim errs on the side of not handing an item out twice)
+OTHERS_ON_ITEM = """
+SELECT COUNT(*) FROM (
+    SELECT annotator FROM claims WHERE item_id = ? AND annotator != ? AND expires > ?
+    UNION
+    SELECT annotator FROM events
+    WHERE item_id = ? AND annotator != ? AND kind = 'set'
+      AND seq NOT IN (SELECT undoes FROM events WHERE item_id = ? AND undoes IS NOT NULL)
+)
+"""
+UPSERT_CLAIM = "INSERT OR REPLACE INTO claims (item_id, annotator, expires) VALUES (?, ?, ?)"
 
 LAST_UNDOABLE = f"""
 SELECT {EVENT_COLUMNS} FROM events AS e
@@ -163,10 +197,10 @@ def ensure_schema(conn: sqlite3.Connection, path: str) -> dict[str, Any]:
         for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         if not name.startswith("sqlite_")  # SQLite's own bookkeeping (sequences, statistics)
     }
-    if not tables <= {"meta", "events"}:
+    if not tables <= TABLES:
         raise ValueError(
             f"{path} is an SQLite database but not an mmwidgets label store "
-            f"(it has tables {sorted(tables - {'meta', 'events'})}); pick another path."
+            f"(it has tables {sorted(tables - TABLES)}); pick another path."
         )
     meta: dict[str, Any] = {}
     if "meta" in tables:
@@ -180,11 +214,26 @@ def ensure_schema(conn: sqlite3.Connection, path: str) -> dict[str, Any]:
             f"{path} uses label-store schema version {version}, but this mmwidgets reads only "
             f"up to version {SCHEMA_VERSION}; upgrade mmwidgets to open it."
         )
+    if "events" in tables and version < 2:
+        _upgrade_events(conn)
     # executescript() would COMMIT the caller's transaction first, so run statements one by one.
     for statement in _DDL.split(";"):
         if statement.strip():
             conn.execute(statement)
     return meta
+
+
+def _upgrade_events(conn: sqlite3.Connection) -> None:
+    # SQLite cannot widen a CHECK constraint in place, so version-1 events are copied into a
+    # table with the new one (SQLite's documented table-rebuild procedure, in the caller's
+    # transaction: a crash half-way leaves the version-1 file as it was). The self-reference
+    # of ``undoes`` is checked at COMMIT, when ``events`` exists again.
+    conn.execute("PRAGMA defer_foreign_keys = ON")
+    conn.execute(EVENTS_TABLE.format(name="events_v2"))
+    conn.execute(f"INSERT INTO events_v2 ({EVENT_COLUMNS}) SELECT {EVENT_COLUMNS} FROM events")
+    conn.execute("DROP TABLE events")
+    conn.execute("ALTER TABLE events_v2 RENAME TO events")
+    write_meta(conn, {"schema_version": SCHEMA_VERSION})
 
 
 def write_meta(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
@@ -193,8 +242,3 @@ def write_meta(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
         "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
         [(key, json.dumps(value)) for key, value in values.items()],
     )
-
-
-def json_labels(labels: list[str]) -> str:
-    """The stored form of a label list (JSON; non-ASCII labels kept readable in the file)."""
-    return json.dumps(labels, ensure_ascii=False)

@@ -10,14 +10,16 @@ import os
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from mmwidgets.data import _store_schema as schema
 from mmwidgets.data._errors import UnknownLabelError
 from mmwidgets.data._store_values import decode_label, label_set
 
 
-def needs_labels(path: Path) -> ValueError:
+def needs_labels(path: object) -> ValueError:
     """The error for a new store opened without a label set."""
     return ValueError(
         f"{path} is a new label store, so it needs its label set: "
@@ -38,10 +40,7 @@ def open_task(
     """
     meta = schema.ensure_schema(conn, str(path))
     if "labels" not in meta:
-        if wanted is None:
-            raise needs_labels(path)
-        multi = bool(multi_label)
-        task = label_set(wanted, multi)
+        task, multi = new_task(wanted, multi_label, path)
         schema.write_meta(
             conn,
             {
@@ -52,35 +51,69 @@ def open_task(
             },
         )
         return task, multi
-    stored, multi = tuple(meta["labels"]), bool(meta["multi_label"])
-    if multi_label is not None and bool(multi_label) != multi:
-        raise ValueError(
-            f"{path} is a {'multi' if multi else 'single'}-label store; it can't be reopened "
-            f"with multi_label={multi_label!r} (pass multi_label=None to use the stored value, "
-            "or use another path)"
-        )
-    if wanted is None or wanted == stored:
-        return stored, multi
-    task = label_set(wanted, multi)
-    _check_drop(conn, path, [label for label in stored if label not in task], multi)
-    schema.write_meta(conn, {"labels": list(task)})
+    stored = (tuple(meta["labels"]), bool(meta["multi_label"]))
+    task, multi = settle_task(
+        stored, wanted, multi_label, path, lambda: conn.execute(schema.ANNOTATIONS).fetchall()
+    )
+    if task != stored[0]:
+        schema.write_meta(conn, {"labels": list(task)})
     return task, multi
 
 
-def _check_drop(conn: sqlite3.Connection, path: Path, dropped: list[str], multi: bool) -> None:
-    if not dropped:
-        return
-    carried: Counter[str] = Counter()
-    for row in conn.execute(schema.STATE, ("set",)):
-        label = decode_label(row[3], multi)
-        carried.update((label,) if isinstance(label, str) else label or ())
+def new_task(
+    wanted: tuple[str, ...] | None, multi_label: bool | None, where: object
+) -> tuple[tuple[str, ...], bool]:
+    """The label set and flag of a task being created (it needs ``wanted``)."""
+    if wanted is None:
+        raise needs_labels(where)
+    multi = bool(multi_label)
+    return label_set(wanted, multi), multi
+
+
+def settle_task(
+    stored: tuple[tuple[str, ...], bool],
+    wanted: tuple[str, ...] | None,
+    multi_label: bool | None,
+    where: object,
+    annotations: Callable[[], Iterable[tuple[Any, ...]]],
+) -> tuple[tuple[str, ...], bool]:
+    """Check a reopened task's arguments against what is stored; the label set to keep.
+
+    ``annotations`` reads the annotation rows, called only when a label would be dropped.
+    """
+    labels, multi = stored
+    if multi_label is not None and bool(multi_label) != multi:
+        raise ValueError(
+            f"{where} is a {'multi' if multi else 'single'}-label store; it can't be reopened "
+            f"with multi_label={multi_label!r} (pass multi_label=None to use the stored value, "
+            "or use another path)"
+        )
+    if wanted is None or wanted == labels:
+        return labels, multi
+    task = label_set(wanted, multi)
+    dropped = [label for label in labels if label not in task]
+    if dropped:
+        _check_drop(annotations(), where, dropped, multi)
+    return task, multi
+
+
+def _check_drop(
+    rows: Iterable[tuple[Any, ...]], where: object, dropped: list[str], multi: bool
+) -> None:
+    items: dict[str, set[str]] = {}  # label -> items some annotator gives it now
+    for row in rows:
+        if row[1] in ("set", "adjudicate"):
+            label = decode_label(row[3], multi)
+            for one in (label,) if isinstance(label, str) else label or ():
+                items.setdefault(one, set()).add(row[2])
+    carried = Counter({label: len(ids) for label, ids in items.items()})
     in_use = {label: carried[label] for label in dropped if carried[label]}
     if in_use:
         named = ", ".join(
             f"{label!r} ({count} item{'s' if count > 1 else ''})" for label, count in in_use.items()
         )
         raise UnknownLabelError(
-            f"can't drop label(s) {named} from {path}: items currently carry them. "
+            f"can't drop label(s) {named} from {where}: items currently carry them. "
             "Keep them in labels=, or relabel or clear those items first."
         )
 

@@ -15,7 +15,7 @@ from mmwidgets.data._errors import UnknownLabelError
 
 ItemId: TypeAlias = str | int
 LabelArg: TypeAlias = str | Iterable[str]
-EventKind: TypeAlias = Literal["set", "clear", "skip", "undo"]
+EventKind: TypeAlias = Literal["set", "clear", "skip", "undo", "adjudicate"]
 Label: TypeAlias = str | tuple[str, ...]
 
 META_KEYS = ("model_version", "reason")
@@ -29,13 +29,13 @@ class Event:
     ----------
     seq : int
         Position in the log (1, 2, …); ``undo`` events point at one through ``undoes``.
-    kind : {"set", "clear", "skip", "undo"}
-        What happened.
+    kind : {"set", "clear", "skip", "undo", "adjudicate"}
+        What happened; ``adjudicate`` settles what annotators disagree on.
     item_id : str
         The item it happened to.
     label : str, tuple of str or None
         The label (single-label store) or sorted label set (multi-label store) of a ``set``
-        event; None for the other kinds.
+        or ``adjudicate`` event; None for the other kinds.
     annotator : str
         Who did it.
     time : float

@@ -1,7 +1,7 @@
-"""Read-only views of the label log: current labels, history, export, and id lists.
+"""Read-only views of the label log: current labels, annotations, history, export, id lists.
 
-A mixin of :class:`mmwidgets.data.store.LabelStore`, kept apart because reading the log is one
-concept (every view is one SQL statement over ``events``) and writing it is another.
+A mixin of every label-store backend, kept apart because reading the log is one concept and
+writing it is another; the backend supplies rows, :mod:`._store_resolve` decides labels.
 """
 
 from __future__ import annotations
@@ -12,25 +12,33 @@ from typing import Any
 
 import pandas as pd
 
-from mmwidgets.data import _store_schema as schema
 from mmwidgets.data._store_frames import CURRENT_COLUMNS, events_frame, export_frame
+from mmwidgets.data._store_resolve import Resolved, resolve
 from mmwidgets.data._store_values import ItemId, Label, item_id_str, row_event
-
-_ITEM_STATE = f"""
-SELECT {schema.EVENT_COLUMNS} FROM events
-WHERE item_id = ? AND kind != 'undo'
-  AND seq NOT IN (SELECT undoes FROM events WHERE item_id = ? AND undoes IS NOT NULL)
-ORDER BY seq DESC LIMIT 1
-"""
 
 
 class StoreViews:
-    """The read side of a label store; the subclass supplies ``_read`` and ``_multi_label``."""
+    """The read side of a label store; the backend supplies the rows.
+
+    A backend implements ``_annotation_rows`` (each annotator's latest event per item that
+    still counts, plus each adjudicator's latest adjudication, oldest first; one item's
+    only when ``item_id`` is given), ``_history_rows`` and ``_count_labeled``; every view is
+    built from them here, so all backends read alike.
+    """
 
     _multi_label: bool
 
-    def _read(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+    def _annotation_rows(self, item_id: str | None = None) -> list[tuple[Any, ...]]:
         raise NotImplementedError
+
+    def _history_rows(self) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _count_labeled(self) -> int:
+        raise NotImplementedError
+
+    def _resolved(self) -> Resolved:
+        return resolve(self._annotation_rows())
 
     def get(self, item_id: ItemId) -> Label | None:
         """The item's current label (a tuple in a multi-label store), or None if unlabeled.
@@ -45,12 +53,15 @@ class StoreViews:
         >>> store.get(1), store.get(2)
         (('a', 'b'), None)
         """
-        key = item_id_str(item_id)
-        rows = self._read(_ITEM_STATE, (key, key))
-        return row_event(rows[0], self._multi_label).label if rows else None
+        current = resolve(self._annotation_rows(item_id_str(item_id))).current
+        return row_event(current[0], self._multi_label).label if current else None
 
     def current(self) -> pd.DataFrame:
         """One row per item that currently has a label, in the order they were labeled.
+
+        With several annotators, an item's label is its latest adjudication, else the label
+        most annotators give it now, else (a tie) the latest of the tied labels; ``annotator``
+        is whoever gave the deciding label. :meth:`annotations` has everyone's.
 
         Returns
         -------
@@ -70,7 +81,60 @@ class StoreViews:
         0  b   dog
         1  a   dog
         """
-        return events_frame(self._read(schema.STATE, ("set",)), self._multi_label, CURRENT_COLUMNS)
+        return events_frame(self._resolved().current, self._multi_label, CURRENT_COLUMNS)
+
+    def annotations(self) -> pd.DataFrame:
+        """Every annotator's current label of every item (adjudications not included).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The columns of :meth:`current`, one row per (item, annotator), in log order.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mmwidgets import LabelStore
+        >>> store = LabelStore(tempfile.mkdtemp() + "/l.sqlite", labels=["cat", "dog"])
+        >>> _ = store.set("a", "cat", annotator="ana")
+        >>> _ = store.set("a", "dog", annotator="ben")
+        >>> store.annotations()[["id", "label", "annotator"]]
+          id label annotator
+        0  a   cat       ana
+        1  a   dog       ben
+        """
+        return events_frame(self._resolved().annotations, self._multi_label, CURRENT_COLUMNS)
+
+    def adjudications(self) -> pd.DataFrame:
+        """The latest adjudication of each adjudicated item (columns of :meth:`current`).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mmwidgets import LabelStore
+        >>> store = LabelStore(tempfile.mkdtemp() + "/l.sqlite", labels=["cat", "dog"])
+        >>> _ = store.set("a", "cat", annotator="ana")
+        >>> _ = store.adjudicate("a", "dog", annotator="lead")
+        >>> store.adjudications()[["id", "label", "annotator"]]
+          id label annotator
+        0  a   dog      lead
+        """
+        return events_frame(self._resolved().adjudications, self._multi_label, CURRENT_COLUMNS)
+
+    def disputed(self) -> list[str]:
+        """Ids that annotators label differently now and nobody has adjudicated, in log order.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mmwidgets import LabelStore
+        >>> store = LabelStore(tempfile.mkdtemp() + "/l.sqlite", labels=["cat", "dog"])
+        >>> _ = store.set("a", "cat", annotator="ana")
+        >>> _ = store.set("a", "dog", annotator="ben")
+        >>> store.disputed()
+        ['a']
+        """
+        return self._resolved().disputed
 
     def to_pandas(self) -> pd.DataFrame:
         """Same as :meth:`current`.
@@ -105,8 +169,7 @@ class StoreViews:
         0    1   set  a    <NA>
         1    2  undo  a       1
         """
-        sql = f"SELECT {schema.EVENT_COLUMNS} FROM events ORDER BY seq"
-        return events_frame(self._read(sql, ()), self._multi_label)
+        return events_frame(self._history_rows(), self._multi_label)
 
     def export(self, path: str | os.PathLike[str]) -> Path:
         """Write :meth:`current` to ``.csv``, ``.jsonl`` or ``.parquet`` (chosen by extension).
@@ -149,7 +212,7 @@ class StoreViews:
         >>> store.skipped()
         []
         """
-        return [str(row[2]) for row in self._read(schema.STATE, ("skip",))]
+        return self._resolved().skipped
 
     def labeled_ids(self) -> list[str]:
         """Ids that currently have a label, in the order they were labeled.
@@ -163,7 +226,7 @@ class StoreViews:
         >>> store.labeled_ids()
         ['2', '1']
         """
-        return [str(row[2]) for row in self._read(schema.STATE, ("set",))]
+        return [str(row[2]) for row in self._resolved().current]
 
     def __len__(self) -> int:
-        return int(self._read(f"SELECT COUNT(*) FROM ({schema.STATE})", ("set",))[0][0])
+        return self._count_labeled()

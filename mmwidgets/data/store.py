@@ -10,7 +10,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -20,24 +20,14 @@ from mmwidgets.data import _store_schema as schema
 from mmwidgets.data._store_backends import open_store, register_store_backend
 from mmwidgets.data._store_protocol import LabelStoreProtocol
 from mmwidgets.data._store_task import needs_labels, open_task, store_path
-from mmwidgets.data._store_values import (
-    Event,
-    EventKind,
-    ItemId,
-    LabelArg,
-    annotator_str,
-    event_labels,
-    event_meta,
-    item_id_str,
-    label_set,
-    row_event,
-)
+from mmwidgets.data._store_values import Event, EventKind, label_set, row_event
 from mmwidgets.data._store_views import StoreViews
+from mmwidgets.data._store_writes import StoreWrites
 
 __all__ = ["Event", "LabelStore"]
 
 
-class LabelStore(StoreViews):
+class LabelStore(StoreViews, StoreWrites):
     """A task's labels, kept as an append-only event log in one SQLite file.
 
     Every call that changes labels (:meth:`set`, :meth:`set_batch`, :meth:`clear`,
@@ -70,8 +60,12 @@ class LabelStore(StoreViews):
 
     Notes
     -----
-    An item's state is its latest event that is neither an ``undo`` nor undone by one: after
-    ``set`` it is labeled, after ``clear`` unlabeled, after ``skip`` skipped (and unlabeled).
+    Each annotator's state of an item is their latest event on it that is neither an ``undo``
+    nor undone by one: after ``set`` they label it, after ``clear`` they don't, after ``skip``
+    they skipped it. The item's label (what :meth:`current` and training use) is its latest
+    :meth:`adjudicate`-d label, else the label most annotators give it now, else (a tie) the
+    latest of the tied labels; the item is skipped when nobody labels it and someone skipped it.
+    With one annotator this is simply their latest event.
     Of meta keywords only ``model_version`` (int) and ``reason`` (str) are accepted; any other
     raises TypeError, so a misspelt keyword is never silently dropped.
 
@@ -173,151 +167,6 @@ class LabelStore(StoreViews):
         """
         return self._multi_label
 
-    def set(
-        self, item_id: ItemId, label: LabelArg, annotator: str = "default", **meta: object
-    ) -> Event:
-        """Label one item; returns once the label is durable on disk.
-
-        Parameters
-        ----------
-        item_id : str or int
-            The item; ints are stored as ``str``.
-        label : str or list of str
-            One label; in a multi-label store, a list of labels (``[]`` means "none apply",
-            which differs from :meth:`clear`).
-        annotator : str, default "default"
-            Who labeled it.
-        **meta
-            ``model_version`` (int) and ``reason`` (str) of the query that showed the item.
-
-        Returns
-        -------
-        Event
-            The ``set`` event written.
-
-        Raises
-        ------
-        UnknownLabelError
-            If a label is not in :attr:`labels` (nothing is written).
-        ValueError
-            If a single-label store gets several labels.
-        TypeError
-            For an unknown meta keyword or a wrongly typed argument.
-
-        Examples
-        --------
-        >>> import tempfile
-        >>> from mmwidgets import LabelStore
-        >>> store = LabelStore(tempfile.mkdtemp() + "/l.sqlite", labels=["cat", "dog"])
-        >>> store.set(7, "dog", reason="uncertain").item_id
-        '7'
-        """
-        return self.set_batch([(item_id, label)], annotator, **meta)[0]
-
-    def set_batch(
-        self,
-        items: Iterable[tuple[ItemId, LabelArg]],
-        annotator: str = "default",
-        **meta: object,
-    ) -> list[Event]:
-        """Label several items in one transaction: all are written, or (on any error) none.
-
-        Parameters
-        ----------
-        items : iterable of (item_id, label)
-            Pairs as in :meth:`set`.
-        annotator : str, default "default"
-            Who labeled them.
-        **meta
-            As in :meth:`set`; applies to every item.
-
-        Returns
-        -------
-        list of Event
-            The ``set`` events written, in order. :meth:`undo` takes them back one at a time.
-
-        Examples
-        --------
-        >>> import tempfile
-        >>> from mmwidgets import LabelStore
-        >>> store = LabelStore(tempfile.mkdtemp() + "/l.sqlite", labels=["cat", "dog"])
-        >>> len(store.set_batch([("a", "cat"), ("b", "cat"), ("c", "dog")]))
-        3
-        """
-        who = annotator_str(annotator)
-        version, reason = event_meta(meta)
-        rows = []
-        for item_id, label in items:
-            key = item_id_str(item_id)
-            chosen = event_labels(key, label, self._labels, self._multi_label)
-            rows.append((key, schema.json_labels(chosen)))
-        return self._append("set", rows, who, version, reason)
-
-    def clear(self, item_id: ItemId, annotator: str = "default") -> Event:
-        """Remove an item's label (recorded as a ``clear`` event; :meth:`undo` restores it).
-
-        Examples
-        --------
-        >>> import tempfile
-        >>> from mmwidgets import LabelStore
-        >>> store = LabelStore(tempfile.mkdtemp() + "/l.sqlite", labels=["cat", "dog"])
-        >>> _ = store.set("a", "cat")
-        >>> _ = store.clear("a")
-        >>> len(store)
-        0
-        """
-        return self._append("clear", [(item_id_str(item_id), None)], annotator_str(annotator))[0]
-
-    def skip(self, item_id: ItemId, annotator: str = "default", **meta: object) -> Event:
-        """Record that an annotator passed on an item; it ends up unlabeled and in :meth:`skipped`.
-
-        Examples
-        --------
-        >>> import tempfile
-        >>> from mmwidgets import LabelStore
-        >>> store = LabelStore(tempfile.mkdtemp() + "/l.sqlite", labels=["cat", "dog"])
-        >>> _ = store.skip("a", reason="unsure")
-        >>> store.skipped()
-        ['a']
-        """
-        who = annotator_str(annotator)
-        version, reason = event_meta(meta)
-        return self._append("skip", [(item_id_str(item_id), None)], who, version, reason)[0]
-
-    def undo(self, annotator: str = "default") -> Event | None:
-        """Undo ``annotator``'s latest set, clear or skip that is not undone yet.
-
-        Appends an ``undo`` event pointing at it; successive calls walk further back. Other
-        annotators' events are never touched.
-
-        Returns
-        -------
-        Event or None
-            The event that was undone, or None when there is nothing left to undo.
-
-        Examples
-        --------
-        >>> import tempfile
-        >>> from mmwidgets import LabelStore
-        >>> store = LabelStore(tempfile.mkdtemp() + "/l.sqlite", labels=["cat", "dog"])
-        >>> _ = store.set("a", "cat")
-        >>> store.undo().label
-        'cat'
-        >>> store.undo() is None
-        True
-        """
-        who = annotator_str(annotator)
-        with self._writing() as conn:
-            row = conn.execute(schema.LAST_UNDOABLE, (who,)).fetchone()
-            if row is None:
-                return None
-            undone = row_event(row, self._multi_label)
-            conn.execute(
-                schema.INSERT_EVENT,
-                ("undo", undone.item_id, None, who, time.time(), None, None, undone.seq),
-            )
-        return undone
-
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` has been called."""
@@ -371,6 +220,53 @@ class LabelStore(StoreViews):
         # connection safely between threads.
         with self._lock:
             return self._connection().execute(sql, params).fetchall()
+
+    def _annotation_rows(self, item_id: str | None = None) -> list[tuple[Any, ...]]:
+        if item_id is None:
+            return self._read(schema.ANNOTATIONS, ())
+        return self._read(schema.ITEM_ANNOTATIONS, (item_id, item_id))
+
+    def _history_rows(self) -> list[tuple[Any, ...]]:
+        return self._read(f"SELECT {schema.EVENT_COLUMNS} FROM events ORDER BY seq", ())
+
+    def _count_labeled(self) -> int:
+        return int(self._read(schema.COUNT_LABELED, ())[0][0])
+
+    def _undo_latest(self, annotator: str) -> Event | None:
+        with self._writing() as conn:
+            row = conn.execute(schema.LAST_UNDOABLE, (annotator,)).fetchone()
+            if row is None:
+                return None
+            undone = row_event(row, self._multi_label)
+            conn.execute(
+                schema.INSERT_EVENT,
+                ("undo", undone.item_id, None, annotator, time.time(), None, None, undone.seq),
+            )
+        return undone
+
+    def _claim(self, limits: Mapping[str, int], annotator: str, ttl: float) -> list[str]:
+        now = time.time()
+        granted = []
+        with self._writing() as conn:
+            conn.execute("DELETE FROM claims WHERE expires <= ?", (now,))
+            for item_id, limit in limits.items():
+                (others,) = conn.execute(
+                    schema.OTHERS_ON_ITEM, (item_id, annotator, now, item_id, annotator, item_id)
+                ).fetchone()
+                if others < limit:
+                    conn.execute(schema.UPSERT_CLAIM, (item_id, annotator, now + ttl))
+                    granted.append(item_id)
+        return granted
+
+    def _release(self, annotator: str, item_ids: list[str] | None) -> None:
+        with self._writing() as conn:
+            if item_ids is None:
+                conn.execute("DELETE FROM claims WHERE annotator = ?", (annotator,))
+            else:
+                conn.executemany(
+                    "DELETE FROM claims WHERE annotator = ? AND item_id = ?",
+                    [(annotator, item_id) for item_id in item_ids],
+                )
 
     def _append(
         self,
