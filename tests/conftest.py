@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import io
+import sys
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import soundfile as sf
 from PIL import Image
+
+from mmwidgets.data import open_store
+
+sys.path.insert(0, str(Path(__file__).parent))  # tests' own helper modules (_postgres)
 
 RATE = 16_000
 
@@ -119,3 +127,40 @@ def media(tmp_path: Path, media_bytes: dict[str, bytes]) -> Media:
         paths[field] = tmp_path / name
         paths[field].write_bytes(media_bytes[field])
     return Media(**paths, missing=tmp_path / "no_such_file.png")
+
+
+# --- label-store backends: every store test runs on SQLite and on a real PostgreSQL server ---
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """One throwaway PostgreSQL cluster for the whole run (tests use distinct tasks)."""
+    from _postgres import ThrowawayPostgres
+
+    server = ThrowawayPostgres()
+    yield server
+    server.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], str]:
+    """``location(name)``: where a fresh store called ``name`` lives on this test's backend."""
+    if request.param == "sqlite":
+        return lambda name="l": str(tmp_path / f"{name}.sqlite")
+    server = request.getfixturevalue("pg_server")
+    prefix = uuid.uuid4().hex[:12]
+    return lambda name="l": server.url(f"{prefix}-{name}")
+
+
+@pytest.fixture
+def make_store(store_location: Callable[[str], str]) -> Any:
+    opened: list[Any] = []
+
+    def make(labels: Any = ("cat", "dog", "bird"), multi_label: Any = None, name: str = "l") -> Any:
+        store = open_store(store_location(name), labels=labels, multi_label=multi_label)
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        store.close()

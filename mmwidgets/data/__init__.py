@@ -21,6 +21,7 @@ __all__ = [
     "MMWidgetsError",
     "MediaError",
     "ModalitySpec",
+    "PostgresLabelStore",
     "SchemaError",
     "Thumbnail",
     "UnknownItemError",
@@ -62,6 +63,7 @@ _LAZY = {
     "LabelStore": "mmwidgets.data.store",
     "Event": "mmwidgets.data.store",
     "LabelStoreProtocol": "mmwidgets.data._store_protocol",
+    "PostgresLabelStore": "mmwidgets.data._store_pg",
     "retry_locked": "mmwidgets.data._store_schema",
     **dict.fromkeys(
         ("list_store_backends", "open_store", "register_store_backend", "unregister_store_backend"),
@@ -91,6 +93,7 @@ if TYPE_CHECKING:
         register_store_backend,
         unregister_store_backend,
     )
+    from mmwidgets.data._store_pg import PostgresLabelStore
     from mmwidgets.data._store_protocol import LabelStoreProtocol
     from mmwidgets.data._store_schema import retry_locked
     from mmwidgets.data.dataset import Dataset, Item

@@ -29,7 +29,11 @@ StoreTarget: TypeAlias = "str | os.PathLike[str] | LabelStoreProtocol"
 
 _BACKENDS: dict[str, Opener] = {}
 # modules that register the built-in backends when imported
-_BUILTIN = {"sqlite": "mmwidgets.data.store"}
+_BUILTIN = {
+    "sqlite": "mmwidgets.data.store",
+    "postgresql": "mmwidgets.data._store_pg",
+    "postgres": "mmwidgets.data._store_pg",
+}
 
 
 def register_store_backend(scheme: str) -> Callable[[Opener], Opener]:
@@ -67,7 +71,7 @@ def unregister_store_backend(scheme: str) -> None:
 
 
 def list_store_backends() -> list[str]:
-    """The URL schemes a store can be opened with (``sqlite`` always).
+    """The URL schemes a store can be opened with (``sqlite`` and ``postgresql`` always).
 
     Examples
     --------

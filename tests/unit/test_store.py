@@ -1,4 +1,5 @@
-"""LabelStore on real SQLite files: writing, undo, views, export, reopening."""
+"""The label store on both backends (real SQLite files, a real PostgreSQL server): writing,
+undo, views, export, reopening, several annotators."""
 
 from __future__ import annotations
 
@@ -15,23 +16,7 @@ import pytest
 from mmwidgets import LabelStore, UnknownLabelError
 from mmwidgets.data.store import Event
 
-StoreFactory = Callable[..., LabelStore]
-
-
-@pytest.fixture
-def make_store(tmp_path: Path) -> Any:
-    opened: list[LabelStore] = []
-
-    def make(
-        labels: Any = ("cat", "dog", "bird"), multi_label: Any = None, name: str = "l.sqlite"
-    ) -> LabelStore:
-        store = LabelStore(tmp_path / name, labels=labels, multi_label=multi_label)
-        opened.append(store)
-        return store
-
-    yield make
-    for store in opened:
-        store.close()
+StoreFactory = Callable[..., Any]
 
 
 # --- writing and reading ---------------------------------------------------------------------
@@ -96,7 +81,7 @@ def test_unknown_label_is_rejected_and_nothing_written(make_store: StoreFactory)
         store.set("b", "fish")
     assert len(store.history()) == 1
 
-    multi = make_store(multi_label=True, name="multi.sqlite")
+    multi = make_store(multi_label=True, name="multi")
     with pytest.raises(UnknownLabelError, match="'fish'"):
         multi.set("b", ["cat", "fish"])
     assert multi.history().empty
@@ -296,9 +281,9 @@ def test_export_refuses_unknown_extension(make_store: StoreFactory, tmp_path: Pa
 # --- opening, reopening, label sets ----------------------------------------------------------
 
 
-def test_reopening_resumes_exactly(tmp_path: Path) -> None:
-    path = tmp_path / "deep" / "folder" / "labels.sqlite"  # parent folders are created
-    with LabelStore(path, labels=["cat", "dog"], multi_label=True) as store:
+def test_reopening_resumes_exactly(store_location: Callable[[str], str]) -> None:
+    where = store_location("deep")
+    with LabelStore.open(where, labels=["cat", "dog"], multi_label=True) as store:
         store.set("a", ["cat"], annotator="ann", model_version=1)
         store.set("b", ["dog", "cat"])
         store.skip("c")
@@ -306,7 +291,7 @@ def test_reopening_resumes_exactly(tmp_path: Path) -> None:
         before, history = store.current(), store.history()
     assert store.closed
 
-    with LabelStore(str(path)) as reopened:
+    with LabelStore.open(where) as reopened:
         assert reopened.labels == ("cat", "dog")
         assert reopened.multi_label
         pd.testing.assert_frame_equal(reopened.current(), before)
@@ -314,41 +299,50 @@ def test_reopening_resumes_exactly(tmp_path: Path) -> None:
         assert reopened.set("d", "dog").seq == len(history) + 1
 
 
-def test_label_set_can_grow_on_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "l.sqlite"
-    LabelStore(path, labels=["cat", "dog"]).close()
-    with LabelStore(path, labels=["cat", "dog", "bird"]) as grown:
+def test_sqlite_parent_folders_are_created(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "folder" / "labels.sqlite"
+    LabelStore(path, labels=["cat"]).close()
+    assert LabelStore(str(path)).labels == ("cat",)
+
+
+def test_label_set_can_grow_on_reopen(store_location: Callable[[str], str]) -> None:
+    where = store_location("l")
+    LabelStore.open(where, labels=["cat", "dog"]).close()
+    with LabelStore.open(where, labels=["cat", "dog", "bird"]) as grown:
         grown.set("a", "bird")
-    with LabelStore(path) as reopened:
+    with LabelStore.open(where) as reopened:
         assert reopened.labels == ("cat", "dog", "bird")
         assert reopened.get("a") == "bird"
 
 
-def test_dropping_a_carried_label_names_it_and_its_count(tmp_path: Path) -> None:
-    path = tmp_path / "l.sqlite"
-    with LabelStore(path, labels=["cat", "dog", "bird"]) as store:
+def test_dropping_a_carried_label_names_it_and_its_count(
+    store_location: Callable[[str], str],
+) -> None:
+    where = store_location("l")
+    with LabelStore.open(where, labels=["cat", "dog", "bird"]) as store:
         store.set_batch([("a", "cat"), ("b", "cat"), ("c", "dog"), ("d", "bird")])
+        store.set("a", "cat", annotator="second")  # two annotators, still one item
         store.clear("d")
     with pytest.raises(UnknownLabelError, match=r"'cat' \(2 items\)") as caught:
-        LabelStore(path, labels=["dog", "bird"])
+        LabelStore.open(where, labels=["dog", "bird"])
     assert "'dog'" not in str(caught.value)
     # 'bird' is carried by no item any more (cleared), so it may go.
-    with LabelStore(path, labels=["cat", "dog"]) as shrunk:
+    with LabelStore.open(where, labels=["cat", "dog"]) as shrunk:
         assert shrunk.labels == ("cat", "dog")
 
 
-def test_new_store_needs_labels(tmp_path: Path) -> None:
+def test_new_store_needs_labels(store_location: Callable[[str], str], tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="needs its label set"):
-        LabelStore(tmp_path / "new.sqlite")
+        LabelStore.open(store_location("new"))
     assert not (tmp_path / "new.sqlite").exists()
 
 
-def test_multi_label_flag_must_match_stored(tmp_path: Path) -> None:
-    path = tmp_path / "l.sqlite"
-    LabelStore(path, labels=["cat"]).close()
+def test_multi_label_flag_must_match_stored(store_location: Callable[[str], str]) -> None:
+    where = store_location("l")
+    LabelStore.open(where, labels=["cat"]).close()
     with pytest.raises(ValueError, match="single-label store"):
-        LabelStore(path, multi_label=True)
-    LabelStore(path, multi_label=False).close()
+        LabelStore.open(where, multi_label=True)
+    LabelStore.open(where, multi_label=False).close()
 
 
 @pytest.mark.parametrize("path", [":memory:", ""])
@@ -416,11 +410,11 @@ def test_closed_store_refuses_work_and_close_is_idempotent(make_store: StoreFact
     assert "closed" in repr(store)
 
 
-def test_repr_names_path_kind_and_count(make_store: StoreFactory) -> None:
+def test_repr_names_location_kind_and_count(make_store: StoreFactory) -> None:
     store = make_store()
     store.set("a", "cat")
     text = repr(store)
-    assert "l.sqlite" in text
+    assert "l.sqlite" in text if isinstance(store, LabelStore) else f"task={store.task!r}" in text
     assert "single-label" in text
     assert "1 labeled" in text
 
