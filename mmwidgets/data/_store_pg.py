@@ -185,9 +185,7 @@ class PostgresLabelStore(StoreViews, StoreWrites):
     def _annotation_rows(self, item_id: str | None = None) -> list[tuple[Any, ...]]:
         if item_id is None:
             return self._db.read(lambda conn: self._rows(conn, sql.ANNOTATIONS, {}))
-        return self._db.read(
-            lambda conn: self._rows(conn, sql.ITEM_ANNOTATIONS, {"item": item_id})
-        )
+        return self._db.read(lambda conn: self._rows(conn, sql.ITEM_ANNOTATIONS, {"item": item_id}))
 
     def _history_rows(self) -> list[tuple[Any, ...]]:
         return self._db.read(lambda conn: conn.execute(sql.HISTORY, (self._task,)).fetchall())

@@ -1,6 +1,6 @@
 """Child process for the store durability tests: label items and report each one.
 
-Usage: ``python _store_writer.py PATH ANNOTATOR PREFIX COUNT PAUSE_MS``. Prints ``ready`` once
+Usage: ``python _store_writer.py LOCATION ANNOTATOR PREFIX COUNT PAUSE_MS``. Prints ``ready`` once
 the store is open, waits for a line on stdin (so several writers start together), then labels
 ``PREFIX0 … PREFIX{COUNT-1}``, printing each id only after ``set()`` has returned, and resting up
 to PAUSE_MS between labels.
@@ -12,13 +12,14 @@ import random
 import sys
 import time
 
-from mmwidgets import LabelStore
+from mmwidgets.data import open_store
 
 LABELS = ("cat", "dog", "bird")
 
 
-def main(path: str, annotator: str, prefix: str, count: int, pause_ms: float) -> None:
-    with LabelStore(path, labels=LABELS) as store:
+def main(location: str, annotator: str, prefix: str, count: int, pause_ms: float) -> None:
+    # a path opens SQLite, a postgresql:// URL the server: the same promises on both
+    with open_store(location, labels=LABELS) as store:
         print("ready", flush=True)
         sys.stdin.readline()
         for i in range(count):

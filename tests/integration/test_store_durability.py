@@ -1,8 +1,12 @@
-"""LabelStore under real process death and real concurrent writers (subprocesses, real files)."""
+"""The label store under real process death, real concurrent writers and a real server restart.
+
+Every test runs on both backends: real SQLite files, and a real PostgreSQL server.
+"""
 
 from __future__ import annotations
 
 import itertools
+import threading
 import os
 import random
 import signal
@@ -10,11 +14,14 @@ import subprocess
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from mmwidgets import LabelStore
+from mmwidgets.data import open_store
+from mmwidgets.exceptions import LabelNotStoredError
 
 WRITER = Path(__file__).with_name("_store_writer.py")
 REPO = Path(__file__).resolve().parents[2]
@@ -23,7 +30,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 
 def _spawn_writer(
-    path: Path, annotator: str, prefix: str, count: int, pause_ms: float = 0.0
+    path: str, annotator: str, prefix: str, count: int, pause_ms: float = 0.0
 ) -> subprocess.Popen[str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
@@ -57,9 +64,9 @@ def _acknowledged(stdout: str) -> list[str]:
     return [line[:-1] for line in stdout.splitlines(keepends=True) if line.endswith("\n")]
 
 
-def test_every_acknowledged_label_survives_sigkill(tmp_path: Path) -> None:
-    path = tmp_path / "labels.sqlite"
-    LabelStore(path, labels=["cat", "dog", "bird"]).close()
+def test_every_acknowledged_label_survives_sigkill(store_location: Callable[[str], str]) -> None:
+    path = store_location("labels")
+    open_store(path, labels=["cat", "dog", "bird"]).close()
     rounds, rng = 25, random.Random(20240611)
     # Starting Python and importing pandas takes most of a round, so the next writers start
     # while this one works (they open the store too, as another annotator's kernel would).
@@ -81,7 +88,7 @@ def test_every_acknowledged_label_survives_sigkill(tmp_path: Path) -> None:
             acknowledged += printed
             rounds_with_writes += bool(printed)
 
-            with LabelStore(path) as store:
+            with open_store(path) as store:
                 missing = set(printed) - set(store.labeled_ids())
             assert not missing, f"round {round_}: acknowledged but lost: {sorted(missing)[:5]}"
     finally:
@@ -89,7 +96,7 @@ def test_every_acknowledged_label_survives_sigkill(tmp_path: Path) -> None:
             leftover.kill()
             leftover.communicate()
 
-    with LabelStore(path) as store:
+    with open_store(path) as store:
         current = store.current().set_index("id")
     assert (current.loc[acknowledged, "annotator"] == "killed").all()
     # Kills that land before the first write prove nothing; most must land mid-stream.
@@ -106,9 +113,12 @@ def test_every_acknowledged_label_survives_sigkill(tmp_path: Path) -> None:
     ids=["back-to-back", "paced"],
 )
 def test_two_processes_writing_at_once_lose_nothing(
-    tmp_path: Path, pause_ms: float, min_switches: int
+    store_location: Callable[[str], str], tmp_path: Path, pause_ms: float, min_switches: int
 ) -> None:
-    path = tmp_path / "shared" / "labels.sqlite"  # created by whichever writer gets there first
+    # created by whichever writer gets there first (SQLite: parent folders too)
+    path = store_location("shared")
+    if "://" not in path:
+        path = str(tmp_path / "shared" / "labels.sqlite")
     writers = {
         name: _spawn_writer(path, name, f"{name}-", 300, pause_ms) for name in ("alice", "bob")
     }
@@ -120,7 +130,7 @@ def test_two_processes_writing_at_once_lose_nothing(
     for name, proc in writers.items():
         assert proc.returncode == 0, outputs[name][1]
 
-    with LabelStore(path) as store:
+    with open_store(path) as store:
         current = store.current().set_index("id")
         history = store.history()
     for name, (out, _) in outputs.items():
@@ -132,3 +142,60 @@ def test_two_processes_writing_at_once_lose_nothing(
     # Interleaved commits show the writers really overlapped, not ran one after the other.
     order = history["annotator"].tolist()
     assert sum(a != b for a, b in itertools.pairwise(order)) >= min_switches
+
+
+def test_labels_given_while_the_server_restarts_are_stored_exactly_once(pg_server: Any) -> None:
+    url = pg_server.url(f"restart-{os.getpid()}-{time.monotonic_ns()}")
+    states: list[str] = []
+    acknowledged: list[str] = []
+    failed: list[str] = []
+    with open_store(url, labels=["cat", "dog"]) as store:
+        store.watch(states.append)
+        stop = threading.Event()
+
+        def burst() -> None:
+            i = 0
+            while not stop.is_set():
+                item = f"item-{i}"
+                try:
+                    store.set(item, "cat" if i % 2 else "dog", annotator="ana")
+                    acknowledged.append(item)
+                except LabelNotStoredError:
+                    failed.append(item)
+                i += 1
+
+        writer = threading.Thread(target=burst)
+        writer.start()
+        time.sleep(0.5)
+        before = len(acknowledged)
+        pg_server.restart(mode="fast")  # every client connection is cut mid-burst
+        time.sleep(0.5)
+        stop.set()
+        writer.join(timeout=60)
+        assert not writer.is_alive()
+        history = store.history()
+
+    assert before > 0 and len(acknowledged) > before  # writes went on after the restart
+    assert failed == []  # the server came back well within the reconnect timeout
+    assert "reconnecting" in states and states[-1] == "connected"
+    stored = history["id"].tolist()
+    # exactly once: every acknowledged label is there, none twice, nothing unacknowledged
+    assert sorted(stored) == sorted(acknowledged)
+    assert len(stored) == len(set(stored))
+    assert history["seq"].tolist() == list(range(1, len(stored) + 1))
+
+
+def test_a_label_the_server_never_took_is_reported_not_stored(pg_server: Any) -> None:
+    url = pg_server.url(f"down-{os.getpid()}-{time.monotonic_ns()}")
+    from mmwidgets.data import PostgresLabelStore
+
+    store = PostgresLabelStore(url, labels=["cat"], reconnect_timeout=1.0)
+    store.set("before", "cat")
+    pg_server.stop(mode="fast")
+    try:
+        with pytest.raises(LabelNotStoredError, match=r"'after'.*was not stored"):
+            store.set("after", "cat")
+    finally:
+        pg_server.start()
+    assert store.labeled_ids() == ["before"]  # reads reconnect too; nothing was half-written
+    store.close()
