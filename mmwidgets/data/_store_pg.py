@@ -239,7 +239,7 @@ class PostgresLabelStore(StoreViews, StoreWrites):
             if not undo:
                 return None
             row = conn.execute(sql.EVENT, (self._task, undo[0].undoes)).fetchone()
-            return [row_event(row, self._multi_label)]
+            return None if row is None else [row_event(row, self._multi_label)]
 
         undone = self._db.write(write, landed, f"undo by {annotator!r}")
         return undone[0] if undone else None

@@ -69,7 +69,8 @@ class Reconnecting:
 
     def read(self, action: Callable[[psycopg.Connection[Any]], T]) -> T:
         """Run a read, reconnecting and repeating it while the server is away."""
-        return self._run(action, None, None)
+        result: T = self._run(action, None, None)
+        return result
 
     def write(
         self,
@@ -87,7 +88,8 @@ class Reconnecting:
         LabelNotStoredError
             The server stayed away for ``timeout`` seconds; ``what`` names the labels.
         """
-        return self._run(action, landed, what)
+        result: T = self._run(action, landed, what)
+        return result
 
     def _run(self, action: Any, landed: Any, what: str | None) -> Any:
         token = uuid.uuid4().hex

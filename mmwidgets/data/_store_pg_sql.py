@@ -143,7 +143,7 @@ def parse_url(url: str) -> tuple[str, str, str]:
     ('postgresql://ana:secret@db.example/labels?connect_timeout=5', 'pets', 'postgresql://ana@db.example/labels')
     >>> parse_url("postgresql:///labels?host=/tmp/pg")[1]
     'default'
-    """  # noqa: E501
+    """
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     tasks = [value for key, value in query if key == "task"]

@@ -6,12 +6,12 @@ Every test runs on both backends: real SQLite files, and a real PostgreSQL serve
 from __future__ import annotations
 
 import itertools
-import threading
 import os
 import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -175,9 +175,11 @@ def test_labels_given_while_the_server_restarts_are_stored_exactly_once(pg_serve
         assert not writer.is_alive()
         history = store.history()
 
-    assert before > 0 and len(acknowledged) > before  # writes went on after the restart
+    assert before > 0
+    assert len(acknowledged) > before  # writes went on after the restart
     assert failed == []  # the server came back well within the reconnect timeout
-    assert "reconnecting" in states and states[-1] == "connected"
+    assert "reconnecting" in states
+    assert states[-1] == "connected"
     stored = history["id"].tolist()
     # exactly once: every acknowledged label is there, none twice, nothing unacknowledged
     assert sorted(stored) == sorted(acknowledged)
