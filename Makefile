@@ -5,8 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .make-stamps
 # Debian packages the tests and the demo need: a browser for UI tests, the sample data,
-# and cairo for rendering the sample set's SVG-only stamps.
-APT_PACKAGES := chromium tuxpaint-stamps-default libcairo2
+# cairo for rendering the sample set's SVG-only stamps, and PostgreSQL (the tests start a
+# throwaway server of their own with initdb + pg_ctl; nothing is started by the package here).
+APT_PACKAGES := chromium tuxpaint-stamps-default libcairo2 postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 JS_SOURCES := $(shell find js -name '*.js' 2>/dev/null)
 export HF_HUB_OFFLINE := 1
