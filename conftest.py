@@ -7,8 +7,14 @@ Examples that talk about ``session`` or ``labeler`` get a real, small session on
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "tests"))  # the tests' helper modules (_postgres)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -26,6 +32,8 @@ def _doctest_context(request, tmp_path_factory, monkeypatch):
     monkeypatch.chdir(work)
     namespace["tmp_path"] = work
     source = "\n".join(example.source for example in request.node.dtest.examples)
+    if "pg_url" in source:  # a PostgreSQL store's examples run against the tests' server
+        namespace["pg_url"] = request.getfixturevalue("pg_server").url(task=None)
     opened = []
     if "session" in source or "labeler" in source:
         import mmwidgets as mm
@@ -56,3 +64,13 @@ def _doctest_context(request, tmp_path_factory, monkeypatch):
     yield
     for thing in reversed(opened):
         thing.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """One throwaway PostgreSQL cluster for the whole run (tests use distinct tasks)."""
+    from _postgres import ThrowawayPostgres
+
+    server = ThrowawayPostgres()
+    yield server
+    server.close()

@@ -48,9 +48,10 @@ class ThrowawayPostgres:
         self.start()
         self._run("createdb", "-h", str(self.dir), "-U", USER, USER)
 
-    def url(self, task: str = "default") -> str:
-        """A store URL for ``task`` on this server."""
-        return f"postgresql://{USER}@/{USER}?host={self.dir}&task={task}"
+    def url(self, task: str | None = "default") -> str:
+        """A store URL for ``task`` on this server (without a ``task=`` when None)."""
+        base = f"postgresql://{USER}@/{USER}?host={self.dir}"
+        return base if task is None else f"{base}&task={task}"
 
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,8 +15,6 @@ import soundfile as sf
 from PIL import Image
 
 from mmwidgets.data import open_store
-
-sys.path.insert(0, str(Path(__file__).parent))  # tests' own helper modules (_postgres)
 
 RATE = 16_000
 
@@ -130,16 +127,6 @@ def media(tmp_path: Path, media_bytes: dict[str, bytes]) -> Media:
 
 
 # --- label-store backends: every store test runs on SQLite and on a real PostgreSQL server ---
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[Any]:
-    """One throwaway PostgreSQL cluster for the whole run (tests use distinct tasks)."""
-    from _postgres import ThrowawayPostgres
-
-    server = ThrowawayPostgres()
-    yield server
-    server.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from mmwidgets._lazy import lazy_exports
 
 __all__ = [
+    "DEFAULT_CLAIM_TTL_S",
     "RENDERERS",
     "AudioClip",
     "Dataset",
@@ -27,6 +28,7 @@ __all__ = [
     "UnknownItemError",
     "UnknownLabelError",
     "UnknownModalityError",
+    "WatchesConnection",
     "audio_for_browser",
     "check_audio",
     "check_image",
@@ -64,6 +66,8 @@ _LAZY = {
     "Event": "mmwidgets.data.store",
     "LabelStoreProtocol": "mmwidgets.data._store_protocol",
     "PostgresLabelStore": "mmwidgets.data._store_pg",
+    "WatchesConnection": "mmwidgets.data._store_protocol",
+    "DEFAULT_CLAIM_TTL_S": "mmwidgets.data._store_writes",
     "retry_locked": "mmwidgets.data._store_schema",
     **dict.fromkeys(
         ("list_store_backends", "open_store", "register_store_backend", "unregister_store_backend"),
@@ -94,8 +98,9 @@ if TYPE_CHECKING:
         unregister_store_backend,
     )
     from mmwidgets.data._store_pg import PostgresLabelStore
-    from mmwidgets.data._store_protocol import LabelStoreProtocol
+    from mmwidgets.data._store_protocol import LabelStoreProtocol, WatchesConnection
     from mmwidgets.data._store_schema import retry_locked
+    from mmwidgets.data._store_writes import DEFAULT_CLAIM_TTL_S
     from mmwidgets.data.dataset import Dataset, Item
     from mmwidgets.data.media import (
         AudioClip,

@@ -7,13 +7,13 @@ opener with :func:`register_store_backend`. Nothing here imports a backend.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["LabelStoreProtocol"]
+__all__ = ["LabelStoreProtocol", "WatchesConnection"]
 
 
 @runtime_checkable
@@ -22,7 +22,10 @@ class LabelStoreProtocol(Protocol):
 
     Promises every backend keeps: a call that changes labels returns only once its events
     are durable; :meth:`undo` touches only the given annotator's own events; reads reflect
-    every acknowledged write; all methods are safe to call from several threads.
+    every acknowledged write; all methods are safe to call from several threads; an item's
+    label resolves across annotators alike (adjudicated, else majority, else the latest of a
+    tie). A backend that can lose its connection may also offer ``watch(listener)``
+    (:class:`WatchesConnection`), whose states the widgets show.
 
     Examples
     --------
@@ -59,11 +62,32 @@ class LabelStoreProtocol(Protocol):
     def undo(self, annotator: str = ...) -> Any:
         """Undo ``annotator``'s latest event; returns it, or None when there is none."""
 
+    def adjudicate(self, item_id: Any, label: Any, annotator: str = ...) -> Any:
+        """Settle an item's label over its annotators' (a separate, undoable event)."""
+
+    def claim(self, limits: Any, annotator: str = ..., ttl: float = ...) -> list[str]:
+        """Reserve items for an annotator; the ids granted (see the SQLite store)."""
+
+    def release(self, annotator: str = ..., item_ids: Any = None) -> None:
+        """Drop an annotator's claims."""
+
     def get(self, item_id: Any) -> Any:
         """An item's current label (a tuple when multi-label), or None."""
 
     def current(self) -> pd.DataFrame:
         """One row per labeled item: ``id, label, annotator, time, model_version, reason``."""
+
+    def annotations(self) -> pd.DataFrame:
+        """Every annotator's current label of every item: the columns of :meth:`current`."""
+
+    def adjudications(self) -> pd.DataFrame:
+        """The latest adjudication of each adjudicated item."""
+
+    def disputed(self) -> list[str]:
+        """Ids annotators label differently now, not adjudicated."""
+
+    def done_by(self, annotator: str) -> list[str]:
+        """Ids the annotator labels or has skipped now."""
 
     def history(self) -> pd.DataFrame:
         """Every event, oldest first."""
@@ -82,3 +106,15 @@ class LabelStoreProtocol(Protocol):
 
     def __len__(self) -> int:
         """How many items carry a label now."""
+
+
+@runtime_checkable
+class WatchesConnection(Protocol):
+    """A store whose connection can drop: ``watch(listener)`` hears its state changes.
+
+    States are ``"reconnecting"``, ``"connected"`` and ``"lost"``; ``watch`` returns a
+    function that stops listening.
+    """
+
+    def watch(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``listener(state)`` on every change; returns an unsubscribe function."""

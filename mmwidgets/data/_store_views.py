@@ -121,6 +121,26 @@ class StoreViews:
         """
         return events_frame(self._resolved().adjudications, self._multi_label, CURRENT_COLUMNS)
 
+    def done_by(self, annotator: str) -> list[str]:
+        """Ids ``annotator`` labels or has skipped now (their own latest events), in log order.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mmwidgets import LabelStore
+        >>> store = LabelStore(tempfile.mkdtemp() + "/l.sqlite", labels=["cat", "dog"])
+        >>> _ = store.set("a", "cat", annotator="ana")
+        >>> _ = store.skip("b", annotator="ana")
+        >>> _ = store.set("c", "dog", annotator="ben")
+        >>> store.done_by("ana")
+        ['a', 'b']
+        """
+        return [
+            str(row[2])
+            for row in self._annotation_rows()
+            if row[4] == annotator and row[1] in ("set", "skip")
+        ]
+
     def disputed(self) -> list[str]:
         """Ids that annotators label differently now and nobody has adjudicated, in log order.
 

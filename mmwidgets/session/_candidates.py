@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from mmwidgets.data import LabelStoreProtocol, UnknownItemError
+from mmwidgets.session._assignment import Assignment
 from mmwidgets.session._loop import random_queue
 from mmwidgets.session._pool import Pool
 from mmwidgets.session._queue import QueueState
@@ -35,8 +36,10 @@ class Candidates:
         store: LabelStoreProtocol,
         queue: QueueState,
         pool: Pool,
+        assignment: Assignment,
     ) -> None:
         self._ids = ids
+        self._assignment = assignment
         self._dataset = pool.dataset
         self._store = store
         self._queue = queue
@@ -54,9 +57,8 @@ class Candidates:
         return self._dataset.row_of(item_id)
 
     def stored_done(self) -> set[str]:
-        """Ids the store has as labeled or skipped now."""
-        labeled = {str(i) for i in self._store.labeled_ids()}
-        return labeled | {str(i) for i in self._store.skipped()}
+        """Ids the store has as done for this annotator now (see :class:`Assignment`)."""
+        return self._assignment.done()
 
     def sync_done(self) -> None:
         """Make the queue's done set what the store says (after undo, or before a retrain)."""

@@ -20,6 +20,7 @@ EVENT_KINDS = (
     "progress",  # encoding progress (done, total)
     "metrics",  # new cross-validated metrics
     "error",  # a background failure (training, encoding); the session keeps going
+    "connection",  # the store's connection: state "reconnecting", "connected" or "lost"
 )
 
 
@@ -64,7 +65,7 @@ class EventHub:
         Traceback (most recent call last):
         ...
         ValueError: unknown event kinds ['nonsense']; known: labeled, queue_changed, \
-model_updated, progress, metrics, error
+model_updated, progress, metrics, error, connection
         """
         if kinds is not None:
             unknown = sorted(set(kinds) - set(EVENT_KINDS))

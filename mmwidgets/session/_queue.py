@@ -8,6 +8,7 @@ topped up with random picks when the ranking runs short).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from mmwidgets.session._state import QueuedItem
@@ -44,12 +45,16 @@ class QueueState:
         # labeled items sent back for a re-check (suspected errors), shown after the pinned
         self._recheck: dict[str, QueuedItem] = {}
         self._handed: dict[str, QueuedItem] = {}  # what the person was shown, for the log
+        # items the store would not grant us (another annotator holds them), until when
+        self._elsewhere: dict[str, float] = {}
 
     def reset_done(self, done: Iterable[str]) -> None:
         """Replace the done set (labeled or skipped ids, as the store has them now)."""
         fresh = {str(i) for i in done}
+        now = time.monotonic()
         with self._lock:
-            self._done = fresh
+            self._elsewhere = {i: until for i, until in self._elsewhere.items() if until > now}
+            self._done = fresh | self._elsewhere.keys()
 
     def done(self) -> frozenset[str]:
         """Ids labeled or skipped (never queued again unless undone or re-checked)."""
@@ -63,6 +68,14 @@ class QueueState:
                 self._done.add(iid)
                 self._pinned.pop(iid, None)
                 self._recheck.pop(iid, None)
+
+    def mark_elsewhere(self, ids: Iterable[str], seconds: float) -> None:
+        """Items another annotator holds: kept out of this queue for ``seconds``."""
+        until = time.monotonic() + seconds
+        with self._lock:
+            for iid in ids:
+                self._elsewhere[iid] = until
+                self._done.add(iid)
 
     def pin(self, item: QueuedItem) -> None:
         """Put an undone item at the very front (the latest undo first)."""

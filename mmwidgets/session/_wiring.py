@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mmwidgets.data import Dataset, LabelStoreProtocol
+from mmwidgets.session._assignment import Assignment
 from mmwidgets.session._candidates import Candidates
 from mmwidgets.session._evaluator import Evaluator
 from mmwidgets.session._events import EventHub
@@ -49,6 +50,7 @@ def build_parts(
     embeddings: Mapping[str, Any] | None = None,
     rescore_top: int = 4096,
     check_media: bool = False,
+    assignment: Assignment,
 ) -> Parts:
     """The parts of a Session over ``dataset`` labeled into ``store``."""
     events = EventHub()
@@ -65,7 +67,9 @@ def build_parts(
         check_media=check_media,
     )
     queue = QueueState(seed)
-    candidates = Candidates(ids=dataset.ids, store=store, queue=queue, pool=pool)
+    candidates = Candidates(
+        ids=dataset.ids, store=store, queue=queue, pool=pool, assignment=assignment
+    )
     candidates.sync_done()
     trainer = Trainer(
         pool=pool,

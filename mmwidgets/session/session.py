@@ -15,12 +15,19 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mmwidgets.active import resolve_strategy
-from mmwidgets.data import Dataset, LabelStoreProtocol, open_store
+from mmwidgets.data import (
+    DEFAULT_CLAIM_TTL_S,
+    Dataset,
+    LabelStoreProtocol,
+    WatchesConnection,
+    open_store,
+)
 from mmwidgets.session import _lifecycle
+from mmwidgets.session._assignment import Assignment
 from mmwidgets.session._given import check_embeddings
 from mmwidgets.session._model import model_template
-from mmwidgets.session._review_reads import SessionReview
 from mmwidgets.session._state import Generation, QueuedItem
+from mmwidgets.session._team import SessionTeam
 from mmwidgets.session._wiring import build_parts
 
 if TYPE_CHECKING:
@@ -33,7 +40,7 @@ Columns = str | Sequence[str] | None
 DEFAULT_TIMEOUT = 600.0
 
 
-class Session(SessionReview):
+class Session(SessionTeam):
     """Label a pool of multimodal items while a fused model learns from every label.
 
     Parameters
@@ -70,6 +77,12 @@ class Session(SessionReview):
         ``{modality: name}`` to override a modality's default encoder.
     annotator : str
         Recorded with every label; undo acts on this annotator's own events.
+    overlap : float, optional
+        Label as a team: this share of the items goes to two annotators (so that agreement
+        can be measured), the rest to one, and an item is handed to someone only after the
+        store grants them a claim on it, so two people are never shown the same item at
+        once unless it is overlapped. Each annotator's session passes the same value.
+        None (the default) is one person: any label makes an item done.
     cache_dir : path, optional
         Embedding cache; defaults to ``embeddings/`` next to a SQLite store.
     queue_size : int
@@ -142,6 +155,7 @@ class Session(SessionReview):
         strategy: str | Callable[..., Any] = "hybrid",
         encoders: Mapping[str, str] | None = None,
         annotator: str = "default",
+        overlap: float | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
         queue_size: int = 20,
         background: bool = True,
@@ -162,10 +176,14 @@ class Session(SessionReview):
         )  # fmt: skip
         if embeddings is not None:  # before the store is opened: a bad array writes nothing
             check_embeddings(dataset, embeddings)
+        if overlap is not None and not 0.0 <= overlap <= 1.0:
+            raise ValueError(f"overlap is a share of the items, in [0, 1]; got {overlap!r}")
         store_ = open_store(store, labels=labels, multi_label=multi_label)
+        self._assignment = Assignment(store_, annotator, overlap)
         #: the unfitted model, cloned for every full refit (``model`` with the store's classes)
         self.estimator = model_template(template, None, seed, store_.labels, store_.multi_label)
         self.strategy, self.annotator, self.seed = strategy, annotator, seed
+        self.overlap = overlap
         self.background = background
         parts = build_parts(
             dataset, store_, estimator=self.estimator, strategy=strategy, encoders=encoders,
@@ -174,6 +192,7 @@ class Session(SessionReview):
             full_refit_every=full_refit_every, metrics_every=metrics_every,
             embeddings=embeddings, rescore_top=rescore_top,
             check_media=not isinstance(data, Dataset) and background,
+            assignment=self._assignment,
         )  # fmt: skip
         self._queue = parts.queue
         super().__init__(
@@ -181,6 +200,8 @@ class Session(SessionReview):
             trainer=parts.trainer, evaluator=parts.evaluator, candidates=parts.candidates,
             timeout=timeout, progress=progress,
         )  # fmt: skip
+        if isinstance(store_, WatchesConnection):  # "reconnecting…" reaches the widgets
+            store_.watch(lambda state: self.events.emit("connection", state=state))
         reason = "random pick while the embeddings are computed"
         first = self._candidates.refill(set(), queue_size, seed, reason)
         self._trainer.publish_queue(Generation(queue=first))
@@ -214,7 +235,15 @@ class Session(SessionReview):
         >>> len(session.queue(3))
         3
         """
-        return self._queue.compose(self._trainer.generation.queue, n, self._candidates.refill)
+        items = self._queue.compose(self._trainer.generation.queue, n, self._candidates.refill)
+        for _ in range(3):  # in a team, items another annotator holds are swapped for others
+            granted = set(self._assignment.claim(item.id for item in items))
+            refused = [item.id for item in items if item.id not in granted]
+            if not refused:
+                break
+            self._queue.mark_elsewhere(refused, DEFAULT_CLAIM_TTL_S)
+            items = self._queue.compose(self._trainer.generation.queue, n, self._candidates.refill)
+        return [item for item in items if item.id in granted]
 
     def recheck(self, items: Any = None, *, k: int = 10) -> int:
         """Put labeled items back at the front of the queue to be confirmed or corrected.
@@ -316,6 +345,52 @@ class Session(SessionReview):
         self.events.emit("queue_changed", version=self.model_version)
         self._request_update()
         return undone
+
+    def adjudicate(self, item_id: str | int, label: str | Sequence[str]) -> None:
+        """Settle a disputed item's label as this session's annotator (a separate event).
+
+        The adjudicated label is the item's training target from then on; :meth:`undo`
+        takes it back.
+
+        Examples
+        --------
+        >>> item = session.next()
+        >>> _ = session.store.set(item.id, "food", annotator="ana")
+        >>> _ = session.store.set(item.id, "vehicles", annotator="ben")
+        >>> session.adjudicate(item.id, "vehicles")
+        >>> session.store.get(item.id), item.id in session.store.disputed()
+        ('vehicles', False)
+        """
+        iid = self._candidates.check(item_id)
+        self.store.adjudicate(iid, label, annotator=self.annotator)
+        self._done([iid], "adjudicate", id=iid, label=label)
+
+    def adjudicate_many(self, labels: Mapping[str, str | Sequence[str]]) -> None:
+        """Adjudicate several items (a Gallery over :meth:`disagreements` saves with this).
+
+        Examples
+        --------
+        >>> item = session.next()
+        >>> session.adjudicate_many({item.id: "food"})
+        >>> session.store.adjudications()["id"].tolist()[-1] == item.id
+        True
+        """
+        for item_id, label in labels.items():
+            self.adjudicate(item_id, label)
+
+    def close(self) -> None:
+        """Stop the background threads, give back this annotator's claims, close the store.
+
+        Safe to call twice.
+
+        Examples
+        --------
+        >>> session.close()
+        >>> session.close()  # a second close is harmless
+        """
+        if not self.store.closed:
+            self._assignment.release()
+        super().close()
 
     def _done(self, done: list[str], action: str, **data: Any) -> None:
         self._queue.mark_done(done)
