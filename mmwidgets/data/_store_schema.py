@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS {name} (
     time          REAL    NOT NULL,
     model_version INTEGER,
     reason        TEXT,
-    undoes        INTEGER REFERENCES events (seq)
+    undoes        INTEGER REFERENCES {name} (seq)
 )"""
 
 _DDL = f"""
@@ -226,8 +226,9 @@ def ensure_schema(conn: sqlite3.Connection, path: str) -> dict[str, Any]:
 def _upgrade_events(conn: sqlite3.Connection) -> None:
     # SQLite cannot widen a CHECK constraint in place, so version-1 events are copied into a
     # table with the new one (SQLite's documented table-rebuild procedure, in the caller's
-    # transaction: a crash half-way leaves the version-1 file as it was). The self-reference
-    # of ``undoes`` is checked at COMMIT, when ``events`` exists again.
+    # transaction: a crash half-way leaves the version-1 file as it was). The copy's
+    # ``undoes`` refers to the copy itself, so dropping the old table breaks no reference;
+    # the rename then points it at ``events``.
     conn.execute("PRAGMA defer_foreign_keys = ON")
     conn.execute(EVENTS_TABLE.format(name="events_v2"))
     conn.execute(f"INSERT INTO events_v2 ({EVENT_COLUMNS}) SELECT {EVENT_COLUMNS} FROM events")
