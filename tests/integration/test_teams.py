@@ -39,7 +39,7 @@ def _team(subset: pd.DataFrame, tmp_path: Path, where: str, overlap: float) -> l
             overlap=overlap,
             background=False,
             model=mm.FusionClassifier(epochs=5),
-        )  # fmt: skip
+        )
         for name in ("ana", "ben", "cy")
     ]
 
