@@ -7,6 +7,7 @@ It imports no widget code.
 
 from __future__ import annotations
 
+from mmwidgets.session._agreement import Agreement, agreement
 from mmwidgets.session._events import EVENT_KINDS, Event, EventHub
 from mmwidgets.session._metrics import Metrics
 from mmwidgets.session._pool import PoolView
@@ -18,6 +19,7 @@ from mmwidgets.session.session import Session
 
 __all__ = [
     "EVENT_KINDS",
+    "Agreement",
     "Evaluation",
     "Event",
     "EventHub",
@@ -25,6 +27,7 @@ __all__ = [
     "PoolView",
     "QueuedItem",
     "Session",
+    "agreement",
     "area_under_curve",
     "project_2d",
 ]

@@ -17,7 +17,7 @@ from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
 import mmwidgets as mm
-from mmwidgets.session._agreement import agreement
+from mmwidgets.session import agreement
 
 pytestmark = pytest.mark.slow
 
