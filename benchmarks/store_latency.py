@@ -1,5 +1,8 @@
 """Print LabelStore write latency (each set() waits for an fsync) and view costs.
 
+The views are timed on SQLite and, side by side, on a throwaway PostgreSQL server when
+Debian's postgresql is installed (``tests/_postgres.py``).
+
 Usage: ``python benchmarks/store_latency.py [FOLDER]``. FOLDER (default: a temporary folder)
 should be on the disk the labels will live on: fsync cost is a property of the disk.
 
@@ -18,6 +21,9 @@ import time
 from pathlib import Path
 
 from mmwidgets import LabelStore
+from mmwidgets.data import open_store
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 LABELS = ["cat", "dog", "bird", "fish"]
 N_SET = 500
@@ -55,9 +61,9 @@ def time_bare_sqlite(folder: Path) -> list[float]:
     return times
 
 
-def time_views(folder: Path) -> dict[str, float]:
+def time_views(location: str) -> dict[str, float]:
     rng = random.Random(0)
-    with LabelStore(folder / "views.sqlite", labels=LABELS, multi_label=True) as store:
+    with open_store(location, labels=LABELS, multi_label=True) as store:
         start = time.perf_counter()
         for _ in range(N_EVENTS // 1000):
             batch = [
@@ -86,9 +92,22 @@ def main() -> None:
         print(f"  {'LabelStore.set()':28s} {store_med:10.3f} {store_p95:10.3f}")
         print(f"  {'bare sqlite INSERT+COMMIT':28s} {bare_med:10.3f} {bare_p95:10.3f}")
         print(f"  {'ratio':28s} {store_med / bare_med:10.2f} {store_p95 / bare_p95:10.2f}")
-        print(f"views over {N_EVENTS:,} events (~30k items, multi-label):")
-        for name, seconds in time_views(folder).items():
-            print(f"  {name:28s} {seconds * 1e3:10.1f} ms")
+        print(f"views over {N_EVENTS:,} events (~30k items, multi-label, 2 annotators):")
+        backends = {"sqlite": lambda: time_views(str(folder / "views.sqlite"))}
+        if Path("/usr/lib/postgresql").exists():
+            backends["postgresql"] = _postgres_views
+        figures = {name: run() for name, run in backends.items()}
+        print(f"  {'':28s} " + " ".join(f"{name:>12s}" for name in figures))
+        for view in figures["sqlite"]:
+            row = " ".join(f"{figures[name][view] * 1e3:9.1f} ms" for name in figures)
+            print(f"  {view:28s} {row}")
+
+
+def _postgres_views() -> dict[str, float]:
+    from _postgres import ThrowawayPostgres
+
+    with ThrowawayPostgres() as server:
+        return time_views(server.url("views"))
 
 
 if __name__ == "__main__":
