@@ -1,6 +1,8 @@
 // The Dashboard front end (mmwidgets/widgets/dashboard.py): every number arrives in the synced
 // `data` trait and is drawn as SVG; a click on a confusion cell (or "review suspected errors")
-// asks Python to open the items behind it in a Gallery below.
+// asks Python to open the items behind it in a Gallery below. A team's store also gets an
+// "Agreement" panel (Session.agreement()), hidden while one person labels.
+import { agreementTables } from "./lib/agreement.js";
 import { barChart, confusionChart, lineChart } from "./lib/charts.js";
 import { fixed, h, replace } from "./lib/dom.js";
 import { statusText } from "./lib/panels.js";
@@ -33,6 +35,9 @@ const CSS = `
 .mmw-dashboard th, .mmw-dashboard td { padding: 2px 6px; text-align: right; border-bottom: 1px solid var(--mmw-border); }
 .mmw-dashboard th:first-child, .mmw-dashboard td:first-child { text-align: left; }
 .mmw-dashboard .mmw-note { color: var(--mmw-muted); font-size: 12px; margin-top: 4px; }
+.mmw-dashboard .mmw-card-box[hidden] { display: none; }
+.mmw-dashboard .mmw-agreement-summary { display: flex; flex-wrap: wrap; gap: 4px 14px; margin: 4px 0 6px; }
+.mmw-dashboard .mmw-agreement table + .mmw-note { margin-top: 8px; }
 `;
 
 function render({ model, el }) {
@@ -51,8 +56,10 @@ function render({ model, el }) {
   const perClass = card("per-class", "Per class");
   const counts = card("counts", "Label distribution");
   const modality = card("modality", "Modality contribution");
+  const agreement = card("agreement", "Agreement");
+  agreement.el.classList.add("mmw-agreement");
   const root = h("div", { class: "mmw mmw-dashboard", tabindex: "0" }, error, head,
-    h("div", { class: "mmw-dash-grid" }, curve.el, confusion.el, perClass.el, modality.el, counts.el));
+    h("div", { class: "mmw-dash-grid" }, curve.el, confusion.el, perClass.el, modality.el, counts.el, agreement.el));
   el.append(root);
 
   function drill(args, what) {
@@ -121,6 +128,27 @@ function render({ model, el }) {
       ablation.length > 1 ? [h("div", { class: "mmw-note", text: "cross-validated accuracy with each column masked out" }), barChart(ablation, { max: 1 })]
         : h("div", { class: "mmw-note", text: ablation.length ? "one column only: nothing to mask" : "not evaluated yet" }),
       weights.length ? [h("div", { class: "mmw-note", text: `learned modality weights (${data.fusion} fusion)` }), h("div", { class: "mmw-weights" }, barChart(weights, { max: 1 }))] : null);
+    drawAgreement(data);
+  }
+
+  function table(cls, { head, rows }, empty) {
+    if (!rows.length) return h("div", { class: "mmw-note", text: empty });
+    return h("table", { class: cls },
+      h("thead", {}, h("tr", {}, head.map((c) => h("th", { text: c })))),
+      h("tbody", {}, rows.map((r) => h("tr", { "data-key": r.key }, r.cells.map((c) => h("td", { text: c }))))));
+  }
+  function drawAgreement(data) {
+    const tables = agreementTables(data.agreement);
+    agreement.el.hidden = !tables;
+    if (!tables) return void replace(agreement.body);
+    replace(agreement.body,
+      h("div", { class: "mmw-agreement-summary" }, tables.summary.map((f) =>
+        h("span", {}, `${f.caption} `, h("span", { class: "mmw-metric", "data-name": f.name, text: f.value }),
+          f.note ? h("span", { class: "mmw-muted", "data-name": `${f.name}_note`, text: ` (${f.note})` }) : null))),
+      h("div", { class: "mmw-note", text: "Cohen's κ per annotator pair" }),
+      table("mmw-agreement-pairs", tables.pairs, "no two annotators labeled the same item yet"),
+      h("div", { class: "mmw-note", text: "per class (gave this label or not)" }),
+      table("mmw-agreement-classes", tables.perClass, "no classes"));
   }
 
   const onStatus = () => drawHead(model.get("data") ?? {});

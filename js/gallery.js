@@ -1,5 +1,8 @@
 // The Gallery front end (mmwidgets/widgets/gallery.py): a page of queued items, each tile
 // pre-filled with the model's suggestion; select tiles, assign labels, save them as one batch.
+// In "adjudicate" mode the tiles are disputed items showing who said what, and saving settles
+// them (Python writes adjudications).
+import { connectionBanner } from "./lib/connection.js";
 import { h, replace } from "./lib/dom.js";
 import { bindKeys, keyCaption, labelIndex } from "./lib/keys.js";
 import { statusText } from "./lib/panels.js";
@@ -14,6 +17,9 @@ function render({ model, el }) {
   const labels = model.get("labels");
   const shortcuts = model.get("shortcuts");
   const multi = model.get("multi_label");
+  const mode = model.get("mode");
+  const adjudicating = mode === "adjudicate";
+  const verb = adjudicating ? "adjudicate" : "save";
   injectStyle(el);
 
   const error = h("div", { class: "mmw-error", role: "alert", hidden: true });
@@ -21,9 +27,10 @@ function render({ model, el }) {
   const grid = h("div", { class: "mmw-grid" }, h("div", { class: "mmw-empty", text: "loading…" }));
   const button = (cls, text, key, onclick) =>
     h("button", { class: cls, type: "button", tabindex: "-1", onclick: () => (onclick(), root.focus({ preventScroll: true })) }, key ? h("kbd", { text: keyCaption(key) }) : null, text);
-  const save = button("mmw-save", "save", "Enter", () => saveAll());
-  const root = h("div", { class: `mmw mmw-gallery mmw-${model.get("mode")}` },
-    error,
+  const save = button("mmw-save", verb, "Enter", () => saveAll());
+  const connection = connectionBanner(model);
+  const root = h("div", { class: `mmw mmw-gallery mmw-${mode}` },
+    connection.el, error,
     h("div", { class: "mmw-actions" },
       button("mmw-accept", "accept suggestions", "s", () => acceptSuggestions()),
       save,
@@ -36,6 +43,7 @@ function render({ model, el }) {
   root.querySelectorAll(".mmw-label").forEach((b, i) => (b.dataset.label = labels[i]));
   el.append(root);
 
+  const emptyText = { review: "Nothing left to review.", adjudicate: "Nothing left to adjudicate." };
   let tiles = [];
   let cursor = 0;
   let anchor = 0;
@@ -49,9 +57,9 @@ function render({ model, el }) {
       .then((entries) => {
         if (mine !== asked) return entries.forEach(releaseEntry);
         tiles.forEach((tile) => tile.dispose());
-        tiles = entries.map((entry, i) => createTile(entry, { multi, onClick: (event) => click(i, event), onPlay: pauseAll }));
+        tiles = entries.map((entry, i) => createTile(entry, { multi, showReason: adjudicating, onClick: (event) => click(i, event), onPlay: pauseAll }));
         cursor = anchor = 0;
-        replace(grid, tiles.length ? tiles.map((t) => t.el) : h("div", { class: "mmw-empty", text: model.get("mode") === "review" ? "Nothing left to review." : "Nothing left to label." }));
+        replace(grid, tiles.length ? tiles.map((t) => t.el) : h("div", { class: "mmw-empty", text: emptyText[mode] ?? "Nothing left to label." }));
         paint();
         root.dataset.page = String(mine);
       })
@@ -97,7 +105,7 @@ function render({ model, el }) {
   function saveAll() {
     const batch = Object.fromEntries(tiles.filter((t) => t.assigned != null).map((t) => [t.entry.id, t.assigned]));
     const n = Object.keys(batch).length;
-    if (!n) return showError(new Error("nothing to save: assign labels first (or accept the suggestions)"));
+    if (!n) return showError(new Error(`nothing to ${verb}: assign labels first (or accept the suggestions)`));
     save.disabled = true;
     rpc
       .request(LABEL_MANY, { labels: batch })
@@ -129,8 +137,8 @@ function render({ model, el }) {
   function paint() {
     tiles.forEach((tile, i) => tile.paint(i === cursor));
     const assigned = tiles.filter((t) => t.assigned != null).length;
-    save.lastChild.textContent = `save ${assigned}`;
-    const review = model.get("mode") === "review" ? `${model.get("remaining")} to review · ` : "";
+    save.lastChild.textContent = `${verb} ${assigned}`;
+    const review = mode === "queue" ? "" : `${model.get("remaining")} to ${mode === "adjudicate" ? "adjudicate" : "review"} · `;
     info.textContent = `${review}${tiles.filter((t) => t.selected).length} selected · ${statusText(model.get("status"))}`;
   }
   function showError(err) {
@@ -161,6 +169,7 @@ function render({ model, el }) {
   return () => {
     unbindKeys();
     model.off("change:status", onStatus);
+    connection.dispose();
     rpc.dispose();
     tiles.forEach((tile) => tile.dispose());
     root.remove();

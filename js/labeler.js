@@ -1,6 +1,7 @@
 // The Labeler front end (mmwidgets/widgets/labeler.py). One LabelQueue per widget model, set up
 // in initialize(); each view renders it and binds its own keys, and cleans up when removed.
 import { createCard } from "./lib/card.js";
+import { connectionBanner } from "./lib/connection.js";
 import { h, replace } from "./lib/dom.js";
 import { bindKeys, keyCaption, labelIndex } from "./lib/keys.js";
 import { renderModel, renderProgress } from "./lib/panels.js";
@@ -40,6 +41,7 @@ function render({ model, el }) {
   const errorText = h("span", { class: "mmw-error-text" });
   const errorBar = h("div", { class: "mmw-error", role: "alert", hidden: true }, errorText,
     h("button", { type: "button", tabindex: "-1", title: "dismiss", text: "×", onclick: () => dismiss() }));
+  const connection = connectionBanner(model);
   const progress = h("div", { class: "mmw-progress" });
   const badge = h("div", { class: "mmw-badge" });
   const stage = h("div", { class: "mmw-stage" });
@@ -54,7 +56,7 @@ function render({ model, el }) {
   const action = (name, key, fn) =>
     h("button", { class: `mmw-${name}`, type: "button", tabindex: "-1", onclick: () => clickThen(fn) }, h("kbd", { text: keyCaption(key) }), name);
   const root = h("div", { class: "mmw mmw-labeler", role: "application", "aria-label": "labeler: number and letter keys pick labels, s skips, z undoes, arrows walk the history, space plays" },
-    errorBar, progress,
+    connection.el, errorBar, progress,
     h("div", { class: "mmw-main" }, h("div", { class: "mmw-stage-wrap", style: { flex: "1 1 auto", minWidth: "0" } }, badge, stage), panel),
     h("div", { class: "mmw-labels" }, buttons, submit),
     h("div", { class: "mmw-actions" },
@@ -215,6 +217,7 @@ function render({ model, el }) {
     model.off("change:progress", onProgress);
     model.off("change:status", onStatus);
     model.off("change:error", paintError);
+    connection.dispose();
     clearTimeout(buildTimer);
     built.forEach((c) => c.dispose());
     card?.dispose();

@@ -16,6 +16,10 @@ const CSS = `
 .mmw-error { display: flex; gap: 8px; align-items: flex-start; color: var(--mmw-error); background: color-mix(in srgb, var(--mmw-error) 10%, var(--mmw-bg));
   border: 1px solid var(--mmw-error); border-radius: 4px; padding: 6px 8px; margin-bottom: 8px; white-space: pre-wrap; }
 .mmw-error[hidden] { display: none; }
+.mmw-connection { color: var(--mmw-fg); background: color-mix(in srgb, #e0a800 18%, var(--mmw-bg)); border: 1px solid #e0a800;
+  border-radius: 4px; padding: 6px 8px; margin-bottom: 8px; font-weight: 600; }
+.mmw-connection[data-state=lost] { color: var(--mmw-error); background: color-mix(in srgb, var(--mmw-error) 10%, var(--mmw-bg)); border-color: var(--mmw-error); }
+.mmw-connection[hidden] { display: none; }
 .mmw-error button { margin-left: auto; }
 .mmw-progress { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 12px; margin-bottom: 8px; }
 .mmw-bar { display: inline-block; position: relative; height: 8px; background: var(--mmw-bg2); border-radius: 4px; overflow: hidden; vertical-align: middle; }
@@ -71,6 +75,7 @@ const CSS = `
 .mmw-tile.mmw-cursor { outline: 2px dotted var(--mmw-accent); outline-offset: 1px; }
 .mmw-tile .mmw-frame { height: 110px; align-items: center; }
 .mmw-tile .mmw-img { max-height: 110px; }
+.mmw-tile-reason { font-size: 11px; color: var(--mmw-muted); overflow-wrap: anywhere; }
 .mmw-snippet { font-size: 12px; display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow: hidden; overflow-wrap: anywhere; }
 .mmw-tile-audio { display: flex; gap: 4px; flex-wrap: wrap; }
 .mmw .mmw-mini-play { font-size: 11px; padding: 1px 6px; }

@@ -3,7 +3,9 @@
 import { clock, fixed, h } from "./dom.js";
 import { releaseEntry } from "./media.js";
 
-export function createTile(entry, { multi, onClick, onPlay }) {
+// showReason puts the reason on the tile in words (an adjudication's "ana: food · ben: …"),
+// not only in its tooltip.
+export function createTile(entry, { multi, showReason = false, onClick, onPlay }) {
   const meta = entry.meta ?? {};
   const suggestion = meta.prediction ?? null;
   const image = entry.images.find((s) => s.state === "ok");
@@ -38,6 +40,7 @@ export function createTile(entry, { multi, onClick, onPlay }) {
     { class: "mmw-tile", "data-item": entry.id, title: meta.reason ?? "" },
     h("div", { class: "mmw-frame" }, image ? Object.assign(image.img, { className: "mmw-img" }) : noImage(entry)),
     text ? h("div", { class: "mmw-snippet", text: text.value }) : null,
+    showReason && meta.reason ? h("div", { class: "mmw-tile-reason", text: meta.reason }) : null,
     audio.some(Boolean) ? h("div", { class: "mmw-tile-audio" }, audio) : null,
     chip,
   );

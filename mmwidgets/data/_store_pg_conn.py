@@ -46,6 +46,7 @@ class Reconnecting:
         self._conn: psycopg.Connection[Any] | None = None
         self._closed = False
         self._listeners: list[ConnectionListener] = []
+        self._state = "connected"  # what listeners heard last
         self._wait = _FIRST_PAUSE_S
         self._conn = self._connect()  # the first connection fails at once: a wrong URL is no outage
 
@@ -114,7 +115,9 @@ class Reconnecting:
                     deadline = self._pause(deadline, error, what, unsure)
 
     def _recovered(self, result: T, deadline: float | None) -> T:
-        if deadline is not None:
+        # also the first call to get through after one gave up ("lost"): it may not have had
+        # to wait, but listeners still think the store is out of reach
+        if deadline is not None or self._state != "connected":
             self._tell("connected")
         return result
 
@@ -169,6 +172,7 @@ class Reconnecting:
         return conn
 
     def _tell(self, state: str) -> None:
+        self._state = state
         for listener in list(self._listeners):
             listener(state)
 

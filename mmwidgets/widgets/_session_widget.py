@@ -35,8 +35,11 @@ class SessionWidget(RequestWidget):
     The traits only mirror the session (Python sets them; the front end reads them):
     ``labels``, ``shortcuts``, ``multi_label``, ``columns``, ``progress`` (see
     :func:`~mmwidgets.widgets._progress.label_progress`), ``status`` (``Session.status()``),
-    ``error`` (the latest background failure, "" when none) and ``queue_version`` (bumped
-    whenever the session's queue changes, so the front end asks for the new order).
+    ``error`` (the latest background failure, "" when none), ``queue_version`` (bumped
+    whenever the session's queue changes, so the front end asks for the new order) and
+    ``connection`` (the label store's connection: ``"connected"``, ``"reconnecting"`` while a
+    PostgreSQL store waits for its server, ``"lost"`` once it gave up; the front end shows a
+    banner for the last two).
 
     Examples
     --------
@@ -52,6 +55,7 @@ class SessionWidget(RequestWidget):
     status = t.Dict().tag(sync=True)
     error = t.Unicode("").tag(sync=True)
     queue_version = t.Int(0).tag(sync=True)
+    connection = t.Unicode("connected").tag(sync=True)
 
     _mirror: Mirror | None = None
     _unsubscribe: Callable[[], None] | None = None
@@ -73,10 +77,23 @@ class SessionWidget(RequestWidget):
 
     def _on_event(self, event: Event) -> None:
         # on a session thread: only mark what went stale; the mirror's thread does the work
-        if event.kind == "error":
+        if event.kind == "connection":
+            self._show_connection(str(event.data.get("state", "")))
+        elif event.kind == "error":
             self._poke("status", "error:" + str(event.data.get("message", "")))
         else:
             self._poke(*_STALE.get(event.kind, ()))
+
+    def _show_connection(self, state: str) -> None:
+        # On the store's thread while it holds the store's lock: set the trait and read
+        # nothing (a store read here would wait for the lock this thread holds, or block on
+        # a reconnect). The mirror's thread may be inside hold_sync, waiting for this very
+        # store, and a held trait would only reach the browser once the store is back: send it.
+        self.connection = state
+        if self._holding_sync:
+            self.send_state("connection")
+        if state == "connected":  # what was written meanwhile shows once the mirror runs
+            self._poke("progress", "status")
 
     def _poke(self, *parts: str) -> None:
         if self._mirror is not None:

@@ -81,7 +81,11 @@ class _Panel(SessionWidget):
             "metrics": None,
             "ablation": [],
             "evaluated_on": 0,
+            "agreement": None,
         }
+        # a team's agreement, once two people labeled something (NaN leaves as None)
+        if s.store.annotations()["annotator"].nunique() >= 2:
+            data["agreement"] = s.agreement().as_dict()
         if evaluation is not None:
             data |= {
                 "metrics": evaluation.metrics.as_dict(),
@@ -108,7 +112,10 @@ class Dashboard(DrillDown):
     the confusion matrix (click a cell to review its items in a Gallery below), per-class
     precision / recall / F1 / support, the label distribution, and modality contribution: the
     accuracy with each column masked out (an ablation) and the learned weights of the
-    ``"weighted"`` fusion. It follows the session as labels arrive and the model retrains;
+    ``"weighted"`` fusion. When two or more annotators label the store (a team, see
+    ``Session(overlap=...)``), an "Agreement" panel shows :meth:`Session.agreement`: the
+    overlapped items, Fleiss' kappa, Krippendorff's alpha, Cohen's kappa per annotator pair and
+    the figures per class. It follows the session as labels arrive and the model retrains;
     cross-validation runs on the session's trainer thread every ``metrics_every`` labels.
 
     Parameters
@@ -137,7 +144,7 @@ class Dashboard(DrillDown):
 
     @property
     def data(self) -> dict[str, Any]:
-        """The numbers on show (metrics, curve, baseline, ablation, weights, counts)."""
+        """The numbers on show (metrics, curve, ablation, weights, counts, agreement …)."""
         return dict(self.panel.data)
 
     def refresh(self) -> None:

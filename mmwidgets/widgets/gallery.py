@@ -40,6 +40,14 @@ class Gallery(SessionWidget):
         a label key corrects it; saved items leave the review.
     max_side : int
         Longest side of the tile thumbnails, in pixels.
+    adjudicate : bool, optional
+        Settle disputed labels instead of labeling: saving writes adjudications
+        (:meth:`Session.adjudicate_many`, as this session's annotator) and the save button
+        reads "adjudicate". Each tile shows its reason, which for
+        :meth:`Session.disagreements` is every annotator's label ("ana: food · ben:
+        vehicles"), and starts assigned the label training uses now (the majority, or the
+        latest of a tie). None (the default) adjudicates when ``items`` is a
+        :meth:`Session.disagreements` frame and labels otherwise. Needs ``items``.
 
     Examples
     --------
@@ -50,11 +58,19 @@ class Gallery(SessionWidget):
     >>> review.remaining == len(session.suspected_errors(k=5))
     True
     >>> review.close()
+    >>> item = session.queue(1)[0].id
+    >>> _ = session.store.set(item, "food", annotator="ana")
+    >>> _ = session.store.set(item, "vehicles", annotator="ben")
+    >>> settle = mm.Gallery(session, items=session.disagreements())
+    >>> settle.mode, settle.remaining
+    ('adjudicate', 1)
+    >>> settle.close()
     """
 
     _entry = "gallery.js"
     n = t.Int(24).tag(sync=True)
-    #: "queue" (label what the session ranks next) or "review" (a given list of items)
+    #: "queue" (label what the session ranks next), "review" (a given list of items) or
+    #: "adjudicate" (a given list of disputed items, saved as adjudications)
     mode = t.Unicode("queue").tag(sync=True)
     #: items of a review not saved yet
     remaining = t.Int(0).tag(sync=True)
@@ -66,16 +82,23 @@ class Gallery(SessionWidget):
         *,
         items: Any = None,
         max_side: int = 200,
+        adjudicate: bool | None = None,
     ) -> None:
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n!r}")
+        if adjudicate is None:
+            adjudicate = _is_disagreements(items)
+        if adjudicate and items is None:
+            raise ValueError(
+                "adjudicate=True needs the items to settle, e.g. items=session.disagreements()"
+            )
         review = None if items is None else _review_items(session, items)
         packer = ItemPacker(session.dataset, max_side=max_side, n_peaks=None, cache_size=2 * n)
         super().__init__(
             session,
             packer,
             n=n,
-            mode="queue" if review is None else "review",
+            mode="queue" if review is None else "adjudicate" if adjudicate else "review",
             remaining=0 if review is None else len(review),
         )
         self._review = review
@@ -107,13 +130,24 @@ class Gallery(SessionWidget):
         labels = args.get("labels")
         if not isinstance(labels, dict):
             raise TypeError(f"labels must map item ids to labels, got {type(labels).__name__}")
-        self.session.label_many({str(k): v for k, v in labels.items()})
+        batch = {str(k): v for k, v in labels.items()}
+        if self.mode == "adjudicate":
+            self.session.adjudicate_many(batch)
+        else:
+            self.session.label_many(batch)
         if self._review is not None:
             for iid in labels:
                 self._review.pop(str(iid), None)
             self.remaining = len(self._review)
         self._poke("progress", "status")
         return {"n": len(labels)}
+
+
+def _is_disagreements(items: Any) -> bool:
+    """Whether ``items`` is a :meth:`Session.disagreements` frame (it marks itself so)."""
+    import pandas as pd
+
+    return isinstance(items, pd.DataFrame) and items.attrs.get("review") == "disagreements"
 
 
 def _review_items(session: Session, items: Any) -> dict[str, str]:

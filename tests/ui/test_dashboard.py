@@ -37,6 +37,7 @@ def test_charts_show_the_session_metrics(notebook, tmp_path):
     nb.run_all()
     root = widget(nb, 1, ".mmw-dashboard")
     metrics = _metrics(nb)
+    expect(root.locator(".mmw-dash-agreement")).to_be_hidden()  # one annotator: no panel
     for name in ("accuracy", "macro_f1", "macro_precision", "macro_recall"):
         expect(root.locator(f".mmw-metric[data-name={name}]")).to_have_text(f"{metrics[name]:.3f}")
     # vector graphics: the learning curve is an SVG path, the confusion matrix SVG cells
@@ -110,3 +111,56 @@ def test_a_confusion_cell_opens_its_items_for_review(notebook, tmp_path):
     assert after[corrected] == other
     # every saved tile leaves the review: nothing of the cell is left to review
     expect(gallery.locator(".mmw-empty")).to_have_text("Nothing left to review.")
+
+
+def test_a_team_store_shows_the_agreement_panel(notebook, tmp_path):
+    store = tmp_path / "labels.sqlite"
+    team = "\n".join(
+        [
+            "truth = df.set_index('id')['category']",
+            "session.label_many({q.id: truth[q.id] for q in session.queue(30)})",
+            # ben relabels six items nobody calls clothes: four alike, two not
+            "shared = [i for i in session.store.labeled_ids() if truth[i] != 'clothes'][:6]",
+            "other = {'animals': 'food', 'food': 'vehicles', 'vehicles': 'animals'}",
+            "for n, i in enumerate(shared):",
+            "    session.store.set(i, truth[i] if n < 4 else other[truth[i]], annotator='ben')",
+            "dash = mm.Dashboard(session)",
+        ]
+    )
+    setup = session_cell(store, per_class=15, both_audio=False, background=False) + "\n" + team
+    nb = notebook([setup, "dash"])
+    nb.run_all()
+    root = widget(nb, 1, ".mmw-dashboard")
+    panel = root.locator(".mmw-dash-agreement")
+    expect(panel).to_be_visible()
+    expected = json.loads(
+        nb.execute(
+            "import json\nfrom mmwidgets.widgets._payload import jsonable\n"
+            "print(json.dumps(jsonable(session.agreement().as_dict())))"
+        )
+    )
+
+    def shown(x: float | None) -> str:
+        return "—" if x is None else f"{x:.2f}"
+
+    expect(panel.locator(".mmw-metric[data-name=n_overlapped]")).to_have_text("6")
+    expect(panel.locator(".mmw-metric[data-name=fleiss_kappa]")).to_have_text(
+        shown(expected["fleiss_kappa"])
+    )
+    expect(panel.locator("[data-name=fleiss_kappa_note]")).to_have_text(
+        f" (on {expected['fleiss_items']} items)"
+    )
+    expect(panel.locator(".mmw-metric[data-name=alpha]")).to_have_text(shown(expected["alpha"]))
+    (pair,) = expected["pairs"]
+    cells = panel.locator(".mmw-agreement-pairs tbody tr td")
+    expect(cells).to_have_text(["ben", "default", "6", shown(pair["kappa"])])
+    rows = panel.locator(".mmw-agreement-classes tbody tr")
+    expect(rows).to_have_count(4)
+    for row in expected["per_class"]:
+        tds = panel.locator(f".mmw-agreement-classes tr[data-key={row['label']}] td")
+        expect(tds).to_have_text(
+            [row["label"], str(row["n_items"]), shown(row["fleiss_kappa"]), shown(row["alpha"])]
+        )
+    # nobody said clothes on the shared items: undefined, shown as a dash (NaN crossed as null)
+    clothes = panel.locator(".mmw-agreement-classes tr[data-key=clothes] td")
+    expect(clothes).to_have_text(["clothes", "0", "—", "—"])

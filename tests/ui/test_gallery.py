@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from _notebook import wait_until
 from playwright.sync_api import expect
@@ -85,3 +87,46 @@ def test_accepting_the_suggestions_saves_what_the_tiles_show(notebook, tmp_path)
     root.locator(".mmw-save").click()
     labels = wait_for_labels(store, 12 + len(suggested), root)
     assert {k: labels[k] for k in suggested} == suggested
+
+
+def test_a_disagreements_gallery_shows_who_said_what_and_adjudicates(notebook, tmp_path):
+    store = tmp_path / "labels.sqlite"
+    setup = (
+        session_cell(store, both_audio=False, background=False, annotator="lead")
+        + "\ndisputed = [q.id for q in session.queue(2)]"
+        + "\nfor i in disputed:"
+        + "\n    session.store.set(i, 'food', annotator='ana')"
+        + "\n    session.store.set(i, 'vehicles', annotator='ben')"
+    )
+    nb = notebook([setup, "gallery = mm.Gallery(session, items=session.disagreements())\ngallery"])
+    nb.run_all()
+    root = widget(nb, 1, ".mmw-gallery.mmw-adjudicate")
+    tiles = _tiles(root)
+    expect(tiles).to_have_count(2)
+    for tile in tiles.all():
+        expect(tile.locator(".mmw-tile-reason")).to_have_text("ana: food · ben: vehicles")
+    save = root.locator(".mmw-save")
+    expect(save).to_contain_text("adjudicate 2")  # both start with the label training uses now
+    expect(save).not_to_contain_text("save")
+    first, second = (t.get_attribute("data-item") for t in tiles.all())
+    kept = json.loads(tiles.nth(1).get_attribute("data-assigned"))
+    tiles.first.click()
+    root.locator(".mmw-label[data-label=food]").click()  # settle the first one for ana
+    save.click()
+
+    def adjudicated() -> list[list[str]]:
+        out = nb.execute(
+            "print(json.dumps(session.store.adjudications()[['id', 'label', 'annotator']]"
+            ".values.tolist()))"
+        )
+        return sorted(json.loads(out))
+
+    nb.execute("import json")
+    wait_until(lambda: len(adjudicated()) == 2, what="two adjudications", page=root.page)
+    assert adjudicated() == sorted([[first, "food", "lead"], [second, kept, "lead"]])
+    # adjudications, not labels of lead's own; the items leave the review
+    assert nb.execute("print(sorted(set(session.store.annotations()['annotator'])))") == (
+        "['ana', 'ben']\n"
+    )
+    assert nb.execute("print(session.store.disputed(), gallery.remaining)") == "[] 0\n"
+    expect(root.locator(".mmw-empty")).to_have_text("Nothing left to adjudicate.")

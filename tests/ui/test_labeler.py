@@ -6,6 +6,7 @@ Every assertion about labels reads the label store file from this process, not o
 from __future__ import annotations
 
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from _notebook import Notebook, wait_until
 from playwright.sync_api import Locator, expect
 
 import mmwidgets as mm
+from mmwidgets.data import open_store
 
 pytestmark = pytest.mark.ui
 
@@ -22,18 +24,24 @@ FAST = {"text": "hashing", "image": "pixels", "audio": "logmel"}
 
 
 def session_cell(
-    store: Path,
+    store: Path | str,
     *,
     per_class: int = 6,
     both_audio: bool = True,
     model: str | None = None,
+    cache_dir: Path | None = None,
     **options: object,
 ) -> str:
     """A cell that builds ``df`` and ``session`` on a small real subset (weight-free encoders).
 
     With ``both_audio`` every item has text, an image, speech and a sound effect; ``model`` is
-    Python source for the Session's ``model=`` argument.
+    Python source for the Session's ``model=`` argument. ``store`` is a SQLite path (the
+    embeddings are cached next to it) or a store URL (then say where with ``cache_dir``).
     """
+    if cache_dir is None:
+        if not isinstance(store, Path):
+            raise ValueError("a store URL needs a cache_dir for the embeddings")
+        cache_dir = store.parent / "embeddings"
     extra = "".join(f", {k}={v!r}" for k, v in options.items())
     if model is not None:
         extra += f", model={model}"
@@ -47,7 +55,7 @@ def session_cell(
         df = df.groupby("category").head({per_class}).reset_index(drop=True)
         session = mm.Session(df, labels={CATEGORIES!r}, id="id", text="text", image="image",
                              audio=["speech", "sound"], store={str(store)!r}, encoders={FAST!r},
-                             progress=False, cache_dir={str(store.parent / "embeddings")!r}{extra})
+                             progress=False, cache_dir={str(cache_dir)!r}{extra})
         """
     ).strip()
 
@@ -437,3 +445,35 @@ def test_item_view_shows_one_item_and_follows_item_id(notebook, tmp_path):
     sound = root.locator(".mmw-field[data-column=sound] .mmw-placeholder")
     expect(sound).to_have_text("no audio")  # a quiet placeholder, not an error
     expect(root.locator(".mmw-media-error")).to_have_count(0)
+
+
+def test_a_banner_says_when_the_label_store_reconnects(notebook, tmp_path, pg_server):
+    url = pg_server.url(f"ui-banner-{uuid.uuid4().hex[:8]}")
+    nb = notebook([session_cell(url, cache_dir=tmp_path / "embeddings"), LABELER])
+    nb.run_all()
+    root = widget(nb, 1)
+    banner = root.locator(".mmw-connection")
+    expect(banner).to_have_attribute("role", "status")
+    expect(banner).to_be_hidden()
+    item = shown_id(root)
+    try:
+        pg_server.stop(mode="fast")
+        root.press("2")  # the next item shows at once; the label waits in the kernel
+        expect(banner).to_be_visible(timeout=15_000)
+        expect(banner).to_have_text("reconnecting to the label store…")
+        shown_id(root, other_than=item)
+        root.page.wait_for_timeout(500)
+        expect(banner).to_be_visible()  # it stays while the server is away
+    finally:
+        pg_server.start()
+    expect(banner).to_be_hidden(timeout=30_000)
+
+    def stored() -> list[object]:
+        with open_store(url) as store:
+            events = store.history()
+        return events[events["id"] == item]["label"].tolist()
+
+    wait_until(stored, what="the label in the store", page=root.page)
+    assert stored() == ["food"]  # exactly once: the retry found it had not landed
+    shown = nb.execute(f"print(labeler.connection, session.store.get({item!r}))")
+    assert shown == "connected food\n"

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,7 @@ import soundfile as sf
 from PIL import Image
 
 import mmwidgets as mm
+from mmwidgets.exceptions import LabelNotStoredError
 from mmwidgets.widgets import _base, _protocol
 from mmwidgets.widgets._mirror import Mirror
 from mmwidgets.widgets._shortcuts import shortcut_keys
@@ -416,3 +419,228 @@ def test_prepacker_pushes_in_order_and_the_latest_plan_wins(caplog):
     assert pushed[-1] == "0"
     assert pushed.count("0") == 1
     worker.close()
+
+
+# ---------------------------------------------------------------- teams: connection, adjudication
+
+
+def _updates(widget) -> list[dict]:
+    """Record the state updates ``widget`` sends its front end from now on."""
+    sent: list[dict] = []
+    widget._send = lambda msg, buffers=None: sent.append(msg)
+    return sent
+
+
+def _connection_updates(sent: list[dict]) -> list[str]:
+    return [m["state"]["connection"] for m in sent if "connection" in m.get("state", {})]
+
+
+def test_a_connection_event_sets_the_trait_on_its_thread_without_reading_the_store(
+    make_session, monkeypatch
+):
+    s = make_session()
+    labeler = mm.Labeler(s)
+    sent = _updates(labeler)
+    reads: list[str] = []
+
+    def read(*_args, **_kwargs):
+        # the store's thread holds the store's lock here: a read would wait for it (or retry)
+        reads.append(threading.current_thread().name)
+        raise AssertionError("the store was read")
+
+    for name in ("__len__", "current", "annotations", "get", "skipped", "_resolved"):
+        monkeypatch.setattr(type(s.store), name, read)
+    monkeypatch.setattr(s, "status", read)
+
+    def emit(state: str) -> None:
+        s.events.emit("connection", state=state)
+        seen.append(labeler.connection)  # set before emit returns: on the store's thread
+
+    seen: list[str] = []
+    for state in ("reconnecting", "connected", "reconnecting", "lost"):
+        emitter = threading.Thread(target=emit, args=(state,), name="store-thread")
+        emitter.start()
+        emitter.join(5)
+    assert seen == ["reconnecting", "connected", "reconnecting", "lost"]
+    assert "store-thread" not in reads
+    assert _connection_updates(sent) == seen  # each change went to the browser at once
+    monkeypatch.undo()
+    labeler.close()
+
+
+def test_a_held_sync_does_not_hold_back_the_connection(make_session):
+    # The mirror's thread sets traits inside hold_sync and may be waiting there for the very
+    # store that is reconnecting: the banner must not wait for it.
+    s = make_session()
+    labeler = mm.Labeler(s)
+    sent = _updates(labeler)
+    inside, release = threading.Event(), threading.Event()
+
+    def mirror() -> None:
+        with labeler.hold_sync():
+            inside.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=mirror)
+    holder.start()
+    assert inside.wait(5)
+    s.events.emit("connection", state="reconnecting")
+    assert _connection_updates(sent) == ["reconnecting"]  # sent while the hold is still on
+    release.set()
+    holder.join(5)
+    assert labeler.connection == "reconnecting"
+    labeler.close()
+
+
+def _pg_session(subset, cache_dir, url, **store_options):
+    from mmwidgets.data._store_pg import PostgresLabelStore
+
+    store = PostgresLabelStore(url, labels=CATEGORIES, **store_options)
+    return mm.Session(
+        subset, labels=CATEGORIES, id="id", text="text", image="image",
+        audio=["speech", "sound"], store=store, cache_dir=cache_dir, encoders=FAST,
+        progress=False, background=False,
+    )  # fmt: skip
+
+
+def _wait_for(predicate, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_the_connection_trait_follows_a_postgres_outage(pg_server, subset, cache_dir):
+    task = f"widgets-{uuid.uuid4().hex[:8]}"
+    s = _pg_session(subset, cache_dir, pg_server.url(task))
+    labeler = mm.Labeler(s)
+    sent = _updates(labeler)
+    item = s.next().id
+    done: list[object] = []
+    try:
+        pg_server.stop(mode="fast")
+        worker = threading.Thread(target=lambda: done.append(s.label(item, "food")))
+        worker.start()
+        _wait_for(lambda: labeler.connection == "reconnecting")
+        assert worker.is_alive()  # the label waits for the server, holding the store's lock
+    finally:
+        pg_server.start()
+    worker.join(30)
+    assert done == [None]
+    assert labeler.connection == "connected"
+    assert _connection_updates(sent) == ["reconnecting", "connected"]
+    events = s.store.history()
+    assert events[events["id"] == item]["label"].tolist() == ["food"]  # stored exactly once
+    labeler.close()
+    s.close()
+
+    # a store that gives up says "lost"; the next call that gets through says "connected"
+    quick = _pg_session(subset, cache_dir, pg_server.url(task), reconnect_timeout=0.5)
+    labeler = mm.Labeler(quick)
+    other = quick.next().id
+    try:
+        pg_server.stop(mode="fast")
+        with pytest.raises(LabelNotStoredError):
+            quick.label(other, "animals")
+        assert labeler.connection == "lost"
+    finally:
+        pg_server.start()
+    quick.label(other, "animals")
+    assert labeler.connection == "connected"
+    assert quick.store.get(other) == "animals"
+    labeler.close()
+    quick.close()
+
+
+def _dispute(s, items: list[str]) -> None:
+    """ana says food, ben says vehicles, on each of ``items``."""
+    for item in items:
+        s.store.set(item, "food", annotator="ana")
+        s.store.set(item, "vehicles", annotator="ben")
+
+
+def test_a_disagreements_gallery_adjudicates(make_session):
+    s = make_session(annotator="lead")
+    first, second = (q.id for q in s.queue(2))
+    _dispute(s, [first, second])
+    gallery = mm.Gallery(s, items=s.disagreements())
+    assert (gallery.mode, gallery.remaining) == ("adjudicate", 2)
+    wire = Wire(gallery)
+    result, _ = wire.result("page", n=24)
+    metas = {p["id"]: p["meta"] for p in result["items"]}
+    assert metas[first]["reason"] == "ana: food · ben: vehicles"  # who said what, on the tile
+    assert metas[first]["label"] == s.store.get(first)  # it starts with what training uses
+    result, _ = wire.result("label_many", labels={first: "vehicles"})
+    assert result == {"n": 1}
+    adjudications = s.store.adjudications()
+    assert adjudications[["id", "label", "annotator"]].values.tolist() == [
+        [first, "vehicles", "lead"]
+    ]
+    assert "lead" not in set(s.store.annotations()["annotator"])  # no label of lead's own
+    assert s.store.disputed() == [second]
+    assert gallery.remaining == 1
+    content, _ = wire.ask("label_many", labels={second: "dinosaurs"})
+    assert "dinosaurs" in content["error"]
+    assert s.store.disputed() == [second]
+    gallery.close()
+
+
+def test_adjudicate_is_a_choice_with_a_default_from_the_items(make_session):
+    s = make_session(annotator="lead")
+    item = s.queue(1)[0].id
+    _dispute(s, [item])
+    labeling = mm.Gallery(s, items=s.disagreements(), adjudicate=False)
+    assert labeling.mode == "review"
+    Wire(labeling).result("label_many", labels={item: "food"})
+    assert s.store.adjudications().empty  # a label of lead's own: a third opinion
+    assert set(s.store.annotations()["annotator"]) == {"ana", "ben", "lead"}
+    labeling.close()
+    by_ids = mm.Gallery(s, items=[item], adjudicate=True)
+    assert by_ids.mode == "adjudicate"
+    Wire(by_ids).result("label_many", labels={item: "food"})
+    assert s.store.adjudications()["id"].tolist() == [item]
+    by_ids.close()
+    plain = s.disagreements().copy()
+    plain.attrs.clear()
+    assert mm.Gallery(s, items=plain).mode == "review"
+    assert mm.Gallery(s).mode == "queue"
+    with pytest.raises(ValueError, match="disagreements"):
+        mm.Gallery(s, adjudicate=True)
+
+
+def test_dashboard_shows_agreement_once_two_annotators_label(make_session, subset):
+    truth = _truth(subset)
+    s = make_session(annotator="ana")
+    items = [i for i in subset["id"] if truth[i] != "clothes"][::3][:8]
+    s.label_many({i: truth[i] for i in items})
+    dash = mm.Dashboard(s)
+    assert dash.data["agreement"] is None  # one person: no panel
+    dash.close()
+    # ben labels six of them, four the same and two differently; nobody says "clothes"
+    for i in items[:4]:
+        s.store.set(i, truth[i], annotator="ben")
+    for i in items[4:6]:
+        s.store.set(i, next(c for c in CATEGORIES[:3] if c != truth[i]), annotator="ben")
+    dash = mm.Dashboard(s)
+    shown = dash.data["agreement"]
+    expected = s.agreement().as_dict()
+    assert shown["n_overlapped"] == expected["n_overlapped"] == 6
+    assert shown["annotators"] == ["ana", "ben"]
+    assert shown["fleiss_items"] == expected["fleiss_items"]
+    assert shown["fleiss_kappa"] == pytest.approx(expected["fleiss_kappa"])
+    assert shown["alpha"] == pytest.approx(expected["alpha"])
+    (pair,) = shown["pairs"]
+    assert (pair["annotator_a"], pair["annotator_b"], pair["n_items"]) == ("ana", "ben", 6)
+    assert pair["kappa"] == pytest.approx(expected["pairs"][0]["kappa"])
+    assert [c["label"] for c in shown["per_class"]] == CATEGORIES
+    for got, want in zip(shown["per_class"], expected["per_class"], strict=True):
+        for key in ("fleiss_kappa", "alpha"):
+            # NaN (undefined, e.g. a class nobody gave) crosses as None: JSON has no NaN
+            if np.isnan(want[key]):
+                assert got[key] is None
+            else:
+                assert got[key] == pytest.approx(want[key])
+    clothes = shown["per_class"][CATEGORIES.index("clothes")]
+    assert (clothes["n_items"], clothes["fleiss_kappa"], clothes["alpha"]) == (0, None, None)
+    json.dumps(dash.panel.data, allow_nan=False)  # what the front end gets is plain JSON
+    dash.close()
