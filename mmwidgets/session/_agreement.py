@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,18 +125,21 @@ def _given(value: Any) -> bool:
 
 def _codes(matrix: pd.DataFrame, classes: Sequence[str]) -> np.ndarray:
     code = {value: i for i, value in enumerate(_domain(matrix, classes))}
-    out = np.full(matrix.shape, np.nan)
-    for (i, j), value in np.ndenumerate(matrix.to_numpy(dtype=object)):
-        if _given(value):
-            out[i, j] = code[value]
-    return out
+    return _numeric(matrix, code.__getitem__)
 
 
 def _presence(matrix: pd.DataFrame, label: str) -> np.ndarray:
+    return _numeric(
+        matrix, lambda v: float(label in v) if isinstance(v, tuple) else float(v == label)
+    )
+
+
+def _numeric(matrix: pd.DataFrame, value_of: Callable[[Any], float]) -> np.ndarray:
+    """``matrix`` as floats: ``value_of(label)`` where a label was given, NaN elsewhere."""
     out = np.full(matrix.shape, np.nan)
     for (i, j), value in np.ndenumerate(matrix.to_numpy(dtype=object)):
         if _given(value):
-            out[i, j] = float(label in value) if isinstance(value, tuple) else float(value == label)
+            out[i, j] = value_of(value)
     return out
 
 

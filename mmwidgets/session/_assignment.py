@@ -16,10 +16,24 @@ from collections.abc import Iterable
 
 from mmwidgets.data import LabelStoreProtocol
 
-__all__ = ["OVERLAP_ANNOTATORS", "Assignment"]
+__all__ = ["OVERLAP_ANNOTATORS", "Assignment", "check_overlap"]
 
 #: how many annotators an overlapped item goes to
 OVERLAP_ANNOTATORS = 2
+
+
+def check_overlap(overlap: float | None) -> None:
+    """Refuse an ``overlap`` outside [0, 1] (None, one person, is fine).
+
+    Examples
+    --------
+    >>> check_overlap(1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: overlap is a share of the items, in [0, 1]; got 1.5
+    """
+    if overlap is not None and not 0.0 <= overlap <= 1.0:
+        raise ValueError(f"overlap is a share of the items, in [0, 1]; got {overlap!r}")
 
 
 class Assignment:
@@ -46,8 +60,7 @@ class Assignment:
     """
 
     def __init__(self, store: LabelStoreProtocol, annotator: str, overlap: float | None) -> None:
-        if overlap is not None and not 0.0 <= overlap <= 1.0:
-            raise ValueError(f"overlap is a share of the items, in [0, 1]; got {overlap!r}")
+        check_overlap(overlap)
         self._store, self.annotator, self.overlap = store, annotator, overlap
 
     @property

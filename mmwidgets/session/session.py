@@ -23,7 +23,7 @@ from mmwidgets.data import (
     open_store,
 )
 from mmwidgets.session import _lifecycle
-from mmwidgets.session._assignment import Assignment
+from mmwidgets.session._assignment import Assignment, check_overlap
 from mmwidgets.session._given import check_embeddings
 from mmwidgets.session._model import model_template
 from mmwidgets.session._state import Generation, QueuedItem
@@ -176,8 +176,7 @@ class Session(SessionTeam):
         )  # fmt: skip
         if embeddings is not None:  # before the store is opened: a bad array writes nothing
             check_embeddings(dataset, embeddings)
-        if overlap is not None and not 0.0 <= overlap <= 1.0:
-            raise ValueError(f"overlap is a share of the items, in [0, 1]; got {overlap!r}")
+        check_overlap(overlap)  # before the store is opened, like the names above
         store_ = open_store(store, labels=labels, multi_label=multi_label)
         self._assignment = Assignment(store_, annotator, overlap)
         #: the unfitted model, cloned for every full refit (``model`` with the store's classes)
