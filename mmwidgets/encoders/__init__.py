@@ -15,6 +15,7 @@ from mmwidgets.encoders._base import (
     unregister_encoder,
 )
 from mmwidgets.encoders.batch import (
+    DispatchStats,
     EncodedDataset,
     EncodingCancelledError,
     EncodingJob,
@@ -32,6 +33,7 @@ from mmwidgets.encoders.cache import (
 
 __all__ = [
     "CacheStats",
+    "DispatchStats",
     "EmbeddingCache",
     "EncodedDataset",
     "Encoder",

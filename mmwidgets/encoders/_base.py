@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -55,6 +56,10 @@ class Encoder(ABC):
     #: changes whenever weights or preprocessing change; part of every cache key
     version: str
     batch_size: int = 32
+    #: what the user asked for (``"auto"``, ``"cpu"``, ``"cuda"``); ``device`` is what it became
+    device_request: str | None = None
+    #: attributes never pickled (a loaded model, a lock, a closure): rebuilt by :meth:`_rebuild`
+    _transient: ClassVar[tuple[str, ...]] = ("_model", "_lock")
 
     @abstractmethod
     def _load(self, value: Any) -> Any:
@@ -103,6 +108,29 @@ class Encoder(ABC):
             if loaded:
                 out[rows] = self._forward(loaded)
         return out
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The encoder's settings without its model: what an executor ships to a worker.
+
+        A worker that unpickles it loads the model on first use, on its own device.
+        """
+        state = dict(self.__dict__)
+        for name in self._transient:
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if "_model" in self._transient:
+            self.__dict__["_model"] = None
+        if "_lock" in self._transient:
+            self.__dict__["_lock"] = threading.Lock()
+        if self.device_request == "auto":  # "auto" means this machine's GPU, where it lands
+            self.device = resolve_device("auto")
+        self._rebuild()
+
+    def _rebuild(self) -> None:  # noqa: B027 - a hook: most encoders have nothing to rebuild
+        """Re-create what :attr:`_transient` left out, after unpickling (the device is set)."""
 
     def __repr__(self) -> str:
         return (

@@ -19,6 +19,8 @@ class Progress:
 
     The tqdm bars are made here, on the thread that starts the run, so that in a notebook
     they appear under the cell that started it even when a background thread moves them.
+    ``single`` names one bar over every modality instead (a run on an executor, whose shards
+    hold every modality of their items).
     """
 
     def __init__(
@@ -27,6 +29,7 @@ class Progress:
         *,
         show: bool,
         on_progress: ProgressCallback | None = None,
+        single: str | None = None,
     ) -> None:
         self._lock = threading.Lock()
         self._done = dict.fromkeys(totals, 0)
@@ -37,7 +40,10 @@ class Progress:
         if show:
             from tqdm.auto import tqdm
 
-            for modality, total in totals.items():
+            if single is not None:
+                bar = tqdm(total=sum(totals.values()), desc=single, unit="cell", leave=True)
+                self._bars = dict.fromkeys(totals, bar)
+            for modality, total in totals.items() if single is None else ():
                 self._bars[modality] = tqdm(
                     total=total, desc=f"encoding {modality}", unit="item", leave=True
                 )
@@ -57,7 +63,7 @@ class Progress:
     def finish(self, modality: str) -> None:
         """Close the modality's bar, so it shows its final count while the next one runs."""
         bar = self._bars.pop(modality, None)
-        if bar is not None:
+        if bar is not None and all(b is not bar for b in self._bars.values()):  # shared: last
             bar.close()
 
     def snapshot(self) -> dict[str, tuple[int, int]]:
@@ -76,5 +82,5 @@ class Progress:
 
     def close(self) -> None:
         """Close the bars (leaving them shown, at wherever they stopped)."""
-        for bar in self._bars.values():
+        for bar in {id(b): b for b in self._bars.values()}.values():
             bar.close()

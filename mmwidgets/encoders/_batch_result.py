@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mmwidgets.encoders._base import Encoder
+
+if TYPE_CHECKING:
+    from mmwidgets.encoders._batch_dispatch import DispatchStats
 
 __all__ = ["EncodedDataset", "EncodingProblem"]
 
@@ -48,6 +52,8 @@ class EncodedDataset:
         absent in every column: the dataset skips such items downstream.
     cached, computed : dict
         Modality -> cells served by the cache, and cells sent to the encoder.
+    dispatch : DispatchStats or None
+        With an executor: shards, workers seen, and the driver's commit time.
 
     Examples
     --------
@@ -71,6 +77,7 @@ class EncodedDataset:
     problems: list[EncodingProblem] = field(default_factory=list)
     cached: dict[str, int] = field(default_factory=dict)
     computed: dict[str, int] = field(default_factory=dict)
+    dispatch: DispatchStats | None = None
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -9,6 +9,7 @@ file or a named shard that no index row points to, and :func:`remove_orphans` sw
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
 from collections import OrderedDict
@@ -19,10 +20,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ShardReader", "remove_orphans", "write_shard"]
+__all__ = ["ShardReader", "check_shard_name", "read_staged", "remove_orphans", "write_shard"]
 
 TEMP_PREFIX = ".tmp-"
 SUFFIX = ".npy"
+_NAME = re.compile(r"[0-9a-f]{32}\.npy")
 
 
 def write_shard(folder: Path, rows: npt.NDArray[np.float16]) -> str:
@@ -41,6 +43,40 @@ def write_shard(folder: Path, rows: npt.NDArray[np.float16]) -> str:
         raise
     _fsync_folder(folder)  # the rename itself must survive a crash before the index names it
     return name
+
+
+def check_shard_name(name: str) -> str:
+    """``name`` if it is a shard file name as :func:`write_shard` makes them, else ValueError.
+
+    A name that came from elsewhere (a worker's reply) is never used as a path otherwise: no
+    folder part, no ``..``, nothing but 32 hex digits and ``.npy``.
+    """
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(f"not a shard file name: {name!r}")
+    return name
+
+
+def read_staged(folder: Path, name: str, rows: int, dim: int) -> npt.NDArray[np.float16]:
+    """A shard another process wrote, read whole and checked: ``(rows, dim)`` finite fp16.
+
+    Raises ValueError (naming the file and what is wrong) for anything else; the file is
+    then deleted, since no index row names it.
+    """
+    path = folder / check_shard_name(name)
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        path.unlink(missing_ok=True)
+        raise ValueError(f"shard {name} is not a whole .npy file: {exc}") from exc
+    problem = None
+    if data.dtype != np.float16 or data.shape != (rows, dim):
+        problem = f"holds {data.dtype} {data.shape}, not float16 ({rows}, {dim})"
+    elif not np.isfinite(data).all():
+        problem = "holds non-finite values"
+    if problem is not None:
+        path.unlink(missing_ok=True)
+        raise ValueError(f"shard {name} {problem}")
+    return data  # type: ignore[no-any-return]
 
 
 def _fsync_folder(folder: Path) -> None:

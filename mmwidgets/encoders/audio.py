@@ -148,6 +148,7 @@ class ResemblyzerEncoder(Encoder):
                 f"the 'resemblyzer' audio encoder needs optional packages: {_RESEMBLYZER_HINT}"
                 f" ({exc})"
             ) from exc
+        self.device_request = device
         self.device = resolve_device(device)
         self.batch_size = batch_size
         self.dim = 256

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mmwidgets.data import list_modalities
 from mmwidgets.encoders._base import Encoder, create_encoder
+from mmwidgets.encoders._batch_dispatch import DispatchStats, ItemsCallback, Transfer, dispatch
 from mmwidgets.encoders._batch_job import EncodingJob
 from mmwidgets.encoders._batch_progress import EncodingCancelledError, Progress, ProgressCallback
 from mmwidgets.encoders._batch_result import EncodedDataset, EncodingProblem
-from mmwidgets.encoders._batch_run import ColumnWork, Reporter, encode_column
+from mmwidgets.encoders._batch_run import ColumnWork, Reporter, encode_column, lookup_column
+from mmwidgets.encoders._shard_plan import PlannedColumn, ShardPlan
+from mmwidgets.encoders._shard_task import EncoderRef
 from mmwidgets.encoders.cache import EmbeddingCache
 from mmwidgets.exceptions import UnknownModalityError
 
@@ -21,6 +25,7 @@ if TYPE_CHECKING:
     from mmwidgets.data.dataset import Dataset
 
 __all__ = [
+    "DispatchStats",
     "EncodedDataset",
     "EncodingCancelledError",
     "EncodingJob",
@@ -31,6 +36,7 @@ __all__ = [
 
 EncoderArg = Encoder | str | None
 CacheArg = EmbeddingCache | str | os.PathLike[str] | bool
+_TRANSFERS = ("auto", "return", "cache")
 
 
 def encode_dataset(
@@ -41,6 +47,10 @@ def encode_dataset(
     progress: bool = True,
     batch_size: int = 32,
     on_progress: ProgressCallback | None = None,
+    executor: Any = None,
+    shard_size: int = 256,
+    transfer: Transfer = "auto",
+    on_items: ItemsCallback | None = None,
 ) -> EncodedDataset:
     """Embed every value of every modality column of ``dataset``, reading the cache first.
 
@@ -67,6 +77,25 @@ def encode_dataset(
     on_progress : callable, optional
         Called as ``on_progress(done, total)`` (cells, all modalities together) after every
         step, from the encoding thread.
+    executor : optional
+        Encode on workers: a Dask ``distributed.Client``, a ``ProcessPoolExecutor``, Ray's
+        executor, or any object with ``submit(fn, *args)`` returning a future. The items
+        left to encode are cut into shards of ``shard_size`` items, in the order of a content
+        hash (so the first shards back are a random sample of the pool); each worker loads
+        each encoder once, and every finished shard is committed to the cache as it arrives
+        (a rerun after any failure encodes only what is missing). ``device="auto"``
+        encoders use each worker's own GPU where it has one. None encodes on this thread.
+    shard_size : int, optional
+        Items per shard with an executor.
+    transfer : {"auto", "return", "cache"}, optional
+        How workers hand back their rows: "return" sends fp16 rows back; "cache" writes them
+        as shard files into the cache folder (which the workers must see: a shared
+        filesystem) for the driver to index; "auto" does the latter where a worker sees the
+        folder and the former elsewhere.
+    on_items : callable, optional
+        With an executor: called as ``on_items(rows, {column: embeddings of those rows})``
+        whenever items are finished (all their cells encoded), from the encoding thread; first
+        for every item the cache already held. A session trains on them meanwhile.
 
     Returns
     -------
@@ -85,7 +114,9 @@ def encode_dataset(
     ({'text': 2}, {'text': 2}, {'text': 0})
     """
     _check_batch_size(batch_size)
-    return _Run(dataset, encoders, cache, progress, on_progress).execute(batch_size)
+    options = _dispatch_options(executor, shard_size, transfer, on_items)
+    run = _Run(dataset, encoders, cache, progress, on_progress, options)
+    return run.execute(batch_size)
 
 
 def encode_dataset_async(
@@ -96,6 +127,10 @@ def encode_dataset_async(
     progress: bool = True,
     batch_size: int = 32,
     on_progress: ProgressCallback | None = None,
+    executor: Any = None,
+    shard_size: int = 256,
+    transfer: Transfer = "auto",
+    on_items: ItemsCallback | None = None,
 ) -> EncodingJob:
     """Start :func:`encode_dataset` on a background thread; returns its :class:`EncodingJob`.
 
@@ -114,13 +149,41 @@ def encode_dataset_async(
     ((2, 256), {'text': (2, 2)})
     """
     _check_batch_size(batch_size)
-    run = _Run(dataset, encoders, cache, progress, on_progress)
+    options = _dispatch_options(executor, shard_size, transfer, on_items)
+    run = _Run(dataset, encoders, cache, progress, on_progress, options)
     return EncodingJob(lambda: run.execute(batch_size), run.progress)
 
 
 def _check_batch_size(batch_size: int) -> None:
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+
+
+@dataclass(frozen=True)
+class _Dispatch:
+    executor: Any
+    shard_size: int
+    transfer: Transfer
+    on_items: ItemsCallback | None
+
+
+def _dispatch_options(
+    executor: Any, shard_size: int, transfer: str, on_items: ItemsCallback | None
+) -> _Dispatch | None:
+    if not isinstance(shard_size, int) or shard_size < 1:
+        raise ValueError(f"shard_size must be a positive int, got {shard_size!r}")
+    if transfer not in _TRANSFERS:
+        raise ValueError(f"transfer must be one of {_TRANSFERS}, got {transfer!r}")
+    if executor is None:
+        if on_items is not None:
+            raise ValueError("on_items is called as shards finish: it needs an executor")
+        return None
+    if not callable(getattr(executor, "submit", None)):
+        raise TypeError(
+            "executor must be a concurrent.futures.Executor (ProcessPoolExecutor, Ray's "
+            f"RayExecutor, ...) or a dask.distributed Client, not {type(executor).__name__}"
+        )
+    return _Dispatch(executor, shard_size, transfer, on_items)  # type: ignore[arg-type]
 
 
 class _Run:
@@ -138,8 +201,10 @@ class _Run:
         cache: CacheArg,
         show: bool,
         on_progress: ProgressCallback | None,
+        options: _Dispatch | None = None,
     ) -> None:
         self.dataset, self.ids = dataset, dataset.ids
+        self.options = options
         self.encoders = _resolve_encoders(dataset.columns, encoders or {})
         skipped = dataset.problem_mask()  # items with a problem now are skipped whole
         self.plan: dict[str, list[tuple[str, np.ndarray]]] = {
@@ -147,10 +212,12 @@ class _Run:
             for modality, columns in dataset.columns.items()
         }
         totals = {m: sum(int(mask.sum()) for _, mask in cols) for m, cols in self.plan.items()}
-        self.progress = Progress(totals, show=show, on_progress=on_progress)
+        single = None if options is None else "encoding " + "+".join(totals) + " on workers"
+        self.progress = Progress(totals, show=show, on_progress=on_progress, single=single)
         self._cache_arg = cache
         self.problems: list[EncodingProblem] = []
         self.failed_rows: set[int] = set()
+        self.stats: DispatchStats | None = None
 
     @property
     def modalities(self) -> tuple[str, ...]:
@@ -165,6 +232,8 @@ class _Run:
             self.progress.close()
             raise
         try:
+            if self.options is not None:
+                return self._dispatch(work, cache, self.options)
             return self._encode(work, cache, batch_size)
         finally:
             self.progress.close()
@@ -200,6 +269,46 @@ class _Run:
                 computed[modality] += done.computed
             self.progress.finish(modality)
         # as the next run will (the dataset now has problems for them), drop such items whole
+        failed = sorted(self.failed_rows)
+        for matrix in matrices.values():
+            matrix[failed] = np.nan
+        return _assemble(self, matrices, cached, computed)
+
+    def _dispatch(
+        self, work: dict[str, list[ColumnWork]], cache: EmbeddingCache | None, options: _Dispatch
+    ) -> EncodedDataset:
+        columns: list[PlannedColumn] = []
+        for modality, works in work.items():
+            encoder = self.encoders[modality]
+            ref = EncoderRef.of(encoder)
+            for column in works:
+                report = self._reporter(column.column)
+                found = lookup_column(column, len(self.ids), encoder, cache, self.progress, report)
+                columns.append(PlannedColumn(column, found, ref))
+        plan = ShardPlan(columns, options.shard_size)
+        matrices = {p.work.column: p.lookup.matrix for p in columns}
+
+        def finished(rows: list[int] | np.ndarray) -> None:
+            keep = np.array([r for r in rows if r not in self.failed_rows], dtype=np.intp)
+            if options.on_items is not None and len(keep):
+                options.on_items(keep, {c: m[keep] for c, m in matrices.items()})
+
+        finished([r for r in range(len(self.ids)) if r not in plan.waiting_rows])
+        reporters = {p.work.column: self._reporter(p.work.column) for p in columns}
+        self.stats = dispatch(
+            plan,
+            options.executor,
+            cache=cache,
+            progress=self.progress,
+            transfer=options.transfer,
+            report=lambda column, row, problem: reporters[column](row, problem),
+            on_finished=finished,
+        )
+        cached = dict.fromkeys(work, 0)
+        computed = dict.fromkeys(work, 0)
+        for planned in columns:
+            cached[planned.work.modality] += planned.lookup.cached
+            computed[planned.work.modality] += sum(map(len, planned.lookup.misses.values()))
         failed = sorted(self.failed_rows)
         for matrix in matrices.values():
             matrix[failed] = np.nan
@@ -248,6 +357,7 @@ def _assemble(
         problems=list(run.problems),
         cached=cached,
         computed=computed,
+        dispatch=run.stats,
     )
 
 

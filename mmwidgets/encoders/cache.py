@@ -16,60 +16,35 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import numpy as np
 
+from mmwidgets.encoders._cache_files import (
+    CacheStats,
+    default_cache_dir,
+    folder_bytes,
+    stage_rows,
+)
 from mmwidgets.encoders._cache_index import CacheIndex, connect, write_transaction
 from mmwidgets.encoders._cache_keys import content_key, encoder_key
-from mmwidgets.encoders._cache_shards import ShardReader, remove_orphans, write_shard
+from mmwidgets.encoders._cache_shards import (
+    ShardReader,
+    read_staged,
+    remove_orphans,
+    write_shard,
+)
 
-__all__ = ["CacheStats", "EmbeddingCache", "content_key", "default_cache_dir", "encoder_key"]
-
-
-def default_cache_dir() -> Path:
-    """Where embeddings are cached when no folder is given.
-
-    ``$MMWIDGETS_CACHE/embeddings`` where that variable is set (the same root the sample data's
-    rendered images use), else ``$XDG_CACHE_HOME/mmwidgets/embeddings``, else
-    ``~/.cache/mmwidgets/embeddings``.
-
-    Examples
-    --------
-    >>> from mmwidgets.encoders import default_cache_dir
-    >>> default_cache_dir().name
-    'embeddings'
-    """
-    root = os.environ.get("MMWIDGETS_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "mmwidgets"
-    )
-    return Path(root) / "embeddings"
-
-
-@dataclass(frozen=True)
-class CacheStats:
-    """What a cache holds, and what this instance did with it.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from mmwidgets.encoders import EmbeddingCache
-    >>> EmbeddingCache(tempfile.mkdtemp()).stats().entries
-    {}
-    """
-
-    directory: Path
-    #: cached rows per encoder key
-    entries: dict[str, int]
-    shards: int
-    disk_bytes: int
-    #: rows found, rows not found and rows written by this instance
-    hits: int
-    misses: int
-    written: int
+__all__ = [
+    "CacheStats",
+    "EmbeddingCache",
+    "content_key",
+    "default_cache_dir",
+    "encoder_key",
+    "stage_rows",
+]
 
 
 class EmbeddingCache:
@@ -203,6 +178,47 @@ class EmbeddingCache:
             self._written += len(new)
         return len(new)
 
+    def adopt_shard(
+        self, encoder_key: str, name: str, content_keys: Sequence[str], dim: int
+    ) -> np.ndarray:
+        """Index a shard file that another process wrote into ``shards/``; returns its rows.
+
+        The writer (an encoding worker on a shared filesystem) made the file durable under its
+        final name with :func:`stage_rows`; row ``i`` is ``content_keys[i]``. The file is read
+        and checked first (its name, fp16, ``(len(content_keys), dim)``, all finite): a file
+        that is not what it should be raises ValueError and is never indexed. Keys stored
+        meanwhile keep their first copy; a shard with nothing new is deleted.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 ``(len(content_keys), dim)``, the rows as stored.
+
+        Examples
+        --------
+        >>> import tempfile, numpy as np
+        >>> from mmwidgets.encoders import EmbeddingCache
+        >>> from mmwidgets.encoders.cache import stage_rows
+        >>> cache = EmbeddingCache(tempfile.mkdtemp())
+        >>> name = stage_rows(cache.directory, np.ones((2, 3), np.float16))
+        >>> cache.adopt_shard("text/x/1", name, ["a", "b"], dim=3).shape
+        (2, 3)
+        >>> cache.get_many("text/x/1", ["b"])[1].tolist()
+        [True]
+        """
+        keys = list(content_keys)
+        data = read_staged(self._shard_dir, name, len(keys), dim)
+        with self._lock:
+            _check_dim(encoder_key, self._index.dim(encoder_key), dim)
+            new = len(set(keys) - self._index.known(encoder_key, keys))
+            if new == 0:
+                (self._shard_dir / name).unlink(missing_ok=True)
+            else:
+                with write_transaction(self._index.conn):
+                    self._index.add(encoder_key, dim, name, keys)
+                self._written += new
+        return data.astype(np.float32)
+
     def stats(self) -> CacheStats:
         """Entries per encoder, files, bytes on disk, and this instance's hits/misses/writes.
 
@@ -216,7 +232,7 @@ class EmbeddingCache:
         with self._lock:
             entries = self._index.entries()
             shards = len(self._index.shard_names())
-        disk = sum(_size(p) for p in self.directory.rglob("*"))
+        disk = folder_bytes(self.directory)
         return CacheStats(
             self.directory, entries, shards, disk, self._hits, self._misses, self._written
         )
@@ -253,13 +269,6 @@ class EmbeddingCache:
 
     def __repr__(self) -> str:
         return f"EmbeddingCache({str(self.directory)!r})"
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size if path.is_file() else 0
-    except FileNotFoundError:  # swept by another process meanwhile
-        return 0
 
 
 def _check_dim(encoder_key: str, stored: int | None, wanted: int | None) -> int | None:

@@ -62,7 +62,7 @@ class SentenceTransformerEncoder(Encoder):
     device : str, optional
         ``"auto"`` (GPU when present), ``"cpu"`` or ``"cuda"``.
     batch_size : int, optional
-        Sentences per forward pass.
+        Sentences per forward pass; by default 64 on a CPU and 256 on a GPU.
     normalize : bool, optional
         L2-normalise the embeddings (cosine similarity becomes a dot product).
 
@@ -86,12 +86,14 @@ class SentenceTransformerEncoder(Encoder):
         name: str = "minilm",
         *,
         device: str = "auto",
-        batch_size: int = 64,
+        batch_size: int | None = None,
         normalize: bool = True,
     ) -> None:
         self.name = name
+        self.device_request = device
         self.device = resolve_device(device)
-        self.batch_size = batch_size
+        self.batch_size_request = batch_size
+        self.batch_size = batch_size or _default_batch_size(self.device)
         self.normalize = normalize
         self._model: Any = None
         self._lock = threading.Lock()
@@ -110,6 +112,9 @@ class SentenceTransformerEncoder(Encoder):
             self.dim = int(get_dim())
             weights = module_identity(model)
             self.version = f"st/{name}|{weights}|max_len={model.max_seq_length}|{tail}"
+
+    def _rebuild(self) -> None:
+        self.batch_size = self.batch_size_request or _default_batch_size(self.device)
 
     def _get_model(self) -> Any:
         with self._lock:  # encoders run on background threads; load once
@@ -168,6 +173,10 @@ class SentenceTransformerEncoder(Encoder):
             if self.normalize:
                 emb = torch.nn.functional.normalize(emb, dim=1)
         return np.asarray(emb.float().cpu().numpy(), dtype=np.float32)
+
+
+def _default_batch_size(device: str) -> int:
+    return 256 if device.startswith("cuda") else 64
 
 
 def _to(value: Any, device: str) -> torch.Tensor | Any:
