@@ -107,7 +107,14 @@ class Candidates:
         return picks
 
     def training_input(self) -> TrainingInput:
-        """What the next refresh trains on (the done set synced from the store first)."""
+        """What the next refresh trains on (the done set synced from the store first).
+
+        Labeled items still being encoded (while an executor's shards arrive) wait.
+        """
         self.sync_done()
         rows, labels = self.labeled_rows()
+        pending = self._pool.view().pending if self._pool.ready else None
+        if pending is not None and len(rows):
+            keep = ~pending[rows]
+            rows, labels = rows[keep], [label for label, k in zip(labels, keep, strict=True) if k]
         return TrainingInput(rows=rows, labels=labels, excluded=self.excluded())

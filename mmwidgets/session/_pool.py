@@ -22,44 +22,14 @@ from mmwidgets.data import Dataset
 from mmwidgets.encoders import EncodedDataset, EncodingJob, encode_dataset, encode_dataset_async
 from mmwidgets.encoders.compact import COMPACT_DIM, Projection, compact_inputs
 from mmwidgets.exceptions import NotReadyError
+from mmwidgets.session._fused import FUSED_DIM, fused_embeddings
 from mmwidgets.session._given import check_embeddings
+from mmwidgets.session._pool_stream import InputStream
 
-__all__ = ["FUSED_DIM", "Pool", "PoolView", "fused_embeddings"]
+__all__ = ["FUSED_DIM", "PARTIAL_EVERY_S", "Pool", "PoolView", "fused_embeddings"]
 
-#: width of the fused space the diversity and cold-start strategies work in
-FUSED_DIM = 64
-
-
-def fused_embeddings(
-    X: Mapping[str, np.ndarray], presence: np.ndarray, dim: int = FUSED_DIM, seed: int = 0
-) -> np.ndarray:
-    """Each column L2-normalised, randomly projected to ``dim``, summed over present columns.
-
-    A fixed Gaussian projection keeps cosine geometry (Johnson-Lindenstrauss) while making
-    k-means and k-center cheap on wide concatenations (384 + 1280 + 128 dims); items with no
-    usable column get NaN so strategies never pick them.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> X = {"text": np.eye(3, dtype="float32")}
-    >>> fused_embeddings(X, np.ones((3, 1), bool), dim=8).shape
-    (3, 8)
-    """
-    rng = np.random.default_rng(seed)
-    n = presence.shape[0]
-    out = np.zeros((n, dim), dtype=np.float32)
-    for j, (_name, matrix) in enumerate(X.items()):
-        proj = (rng.standard_normal((matrix.shape[1], dim)) / np.sqrt(dim)).astype(np.float32)
-        for start in range(0, n, 65536):
-            block = np.nan_to_num(np.asarray(matrix[start : start + 65536], dtype=np.float32))
-            norms = np.linalg.norm(block, axis=1, keepdims=True)
-            block = block / np.maximum(norms, 1e-12)
-            out[start : start + 65536] += (block @ proj) * presence[
-                start : start + 65536, j : j + 1
-            ]
-    out[~presence.any(axis=1)] = np.nan
-    return out
+#: the shortest time between two partial views (each one makes the session retrain)
+PARTIAL_EVERY_S = 2.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,13 +37,16 @@ class PoolView:
     """The embedded pool, published once: model inputs ``X``, ``presence`` (n, M), ``fused``.
 
     ``X`` holds one fp16 ``(n, d)`` matrix per column: the column's compact inputs, made by
-    ``projections[column]`` from its embeddings (None: kept whole).
+    ``projections[column]`` from its embeddings (None: kept whole). ``pending`` is None once
+    every item is encoded; while shards still arrive (an executor), it is True for the items
+    not encoded yet, which are absent in ``presence``.
     """
 
     X: Mapping[str, np.ndarray]
     presence: np.ndarray
     fused: np.ndarray
     projections: Mapping[str, Projection | None] | None = None
+    pending: np.ndarray | None = None
 
     def usable(self) -> np.ndarray:
         """Bool per item: it has at least one embedded column."""
@@ -81,7 +54,12 @@ class PoolView:
 
 
 class Pool:
-    """Embeddings of every item, computed once (cached on disk) in the background."""
+    """Embeddings of every item, computed once (cached on disk) in the background.
+
+    With an ``executor``, partial views are published as shards arrive (at most one every
+    ``PARTIAL_EVERY_S``), and ``on_grow(rows)`` is called after each with the rows that it
+    added, so the model trains on the first shards; ``ready`` is then True before ``complete``.
+    """
 
     def __init__(
         self,
@@ -94,6 +72,9 @@ class Pool:
         embeddings: Mapping[str, np.ndarray] | None = None,
         compact_dim: int | None = COMPACT_DIM,
         check_media: bool = False,
+        executor: Any = None,
+        shard_size: int = 256,
+        on_grow: Callable[[np.ndarray], None] | None = None,
     ) -> None:
         self.dataset = dataset
         self.checks_media = check_media
@@ -105,6 +86,11 @@ class Pool:
             "progress": progress,
             "on_progress": on_progress,
         }
+        if executor is not None:
+            self._args.update(executor=executor, shard_size=shard_size)
+        self._on_grow = on_grow
+        self._stream: InputStream | None = None  # owned by the encoding thread
+        self._last_partial = 0.0
         self._lock = threading.Lock()
         self._job: EncodingJob | None = None
         self._view: PoolView | None = None
@@ -115,9 +101,15 @@ class Pool:
 
     @property
     def ready(self) -> bool:
-        """True once every item is embedded."""
+        """True once a model can train: every item embedded, or (executor) the first shards."""
         with self._lock:
             return self._view is not None
+
+    @property
+    def complete(self) -> bool:
+        """True once every item is embedded (no shard is still to come)."""
+        with self._lock:
+            return self._view is not None and self._view.pending is None
 
     @property
     def error(self) -> str | None:
@@ -126,7 +118,7 @@ class Pool:
             return self._error
 
     def view(self) -> PoolView:
-        """The embedded pool; raises :class:`NotReadyError` before encoding finished."""
+        """The embedded pool (maybe partial); raises :class:`NotReadyError` before any."""
         with self._lock:
             view = self._view
         if view is None:
@@ -156,7 +148,8 @@ class Pool:
                 if not self._cancelled.is_set():
                     self._publish(self._given)
             else:
-                job = encode_dataset_async(self.dataset, **self._args)
+                arrived = self._arrived if "executor" in self._args else None
+                job = encode_dataset_async(self.dataset, **self._args, on_items=arrived)
                 with self._lock:
                     self._job = job
                 if self._cancelled.is_set():  # close() came while the job was being set up
@@ -171,7 +164,7 @@ class Pool:
     def encode_now(self) -> None:
         """Encode on this thread, or wait for the background job if one is running."""
         with self._lock:
-            job, ready = self._job, self._view is not None
+            job, ready = self._job, self._view is not None and self._view.pending is None
         if ready:
             return
         if job is not None or self._started.is_set():  # never twice: the running one counts
@@ -194,7 +187,7 @@ class Pool:
             encoding failed; the message says how far it got.
         """
         with self._lock:
-            job, ready = self._job, self._view is not None
+            job, ready = self._job, self._view is not None and self._view.pending is None
         if ready:
             return self.view()
         if job is None and not self._started.is_set():  # a foreground pool, never encoded
@@ -212,6 +205,8 @@ class Pool:
         finally:
             if bar is not None:
                 bar.close()
+        if not self.complete:  # a partial view is for the trainer, not for whole-pool reads
+            raise NotReadyError(self._not_ready())
         return self.view()
 
     def _not_ready(self) -> str:
@@ -223,8 +218,45 @@ class Pool:
             "try again shortly or pass a longer timeout"
         )
 
+    def _arrived(self, rows: np.ndarray, columns: dict[str, np.ndarray]) -> None:
+        """Items finished by the executor's shards (on the encoding thread)."""
+        if self._stream is None:
+            self._stream = InputStream(len(self.dataset), self._compact_dim, FUSED_DIM)
+        if not self._stream.add(rows, columns) or self._cancelled.is_set():
+            return
+        now = time.monotonic()
+        if now - self._last_partial < PARTIAL_EVERY_S:
+            return
+        self._last_partial = now
+        self._publish_stream(complete=False)
+
+    def _publish_stream(self, complete: bool) -> None:
+        stream = self._stream
+        assert stream is not None, "only called once items arrived"
+        view = PoolView(
+            X=stream.X,  # shared: later items are written only where this view has them absent
+            presence=stream.presence.copy(),
+            fused=stream.fused,
+            projections=stream.projections,
+            pending=None if complete else stream.pending.copy(),
+        )
+        with self._lock:
+            before, self._view = self._view, view
+        if complete:
+            self._adopted.set()
+        partial_before = before is not None and before.pending is not None
+        was = before.pending if partial_before else np.ones(stream.n, bool)  # type: ignore[union-attr]
+        if self._on_grow is not None:
+            self._on_grow(np.flatnonzero(was & ~stream.pending))
+
     def _adopt(self, encoded: EncodedDataset) -> None:
-        self._publish(encoded.column_embeddings)
+        stream = self._stream
+        if stream is not None:
+            stream.start()  # fewer items than its fitting sample: fitted on all of them now
+        if stream is None or not stream.started:  # no executor, or no item came back whole
+            self._publish(encoded.column_embeddings)
+            return
+        self._publish_stream(complete=True)
 
     def _publish(self, embeddings: Mapping[str, np.ndarray]) -> None:
         # the only full pass over the wide embeddings: later work reads the compact inputs

@@ -121,7 +121,12 @@ class SessionReads:
         done, total = self._pool.progress()
         gen = self._trainer.generation
         return {
-            "encoding": {"done": done, "total": total, "ready": self._pool.ready},
+            "encoding": {
+                "done": done,
+                "total": total,
+                "ready": self._pool.ready,
+                "complete": self._pool.complete,
+            },
             "training": self._trainer.training,
             "evaluating": self._evaluator.running,
             "rescoring": self._trainer.rescoring,

@@ -77,6 +77,10 @@ class PoolScores:
         self.proba[rows] = proba
         self._by[rows] = version
 
+    def invalidate(self, rows: np.ndarray) -> None:
+        """Mark rows as never scored (their inputs arrived since), so the next sweep takes them."""
+        self._by[rows] = -1
+
     def floor(self) -> int:
         """The oldest model version any row was scored by (-1: some row never was)."""
         return int(self._by.min()) if self.n else -1

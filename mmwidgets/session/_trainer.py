@@ -114,6 +114,7 @@ class Trainer:
         self._retraining = 0  # refresh() calls running
         self._refit_due = False  # the next model is a fresh fit (under the refresh lock)
         self._error: str | None = None
+        self._grown: list[np.ndarray] = []  # rows the pool added since the last scoring
         self._busy = 0  # refreshes requested or running
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -174,6 +175,19 @@ class Trainer:
     def request(self) -> None:
         """Ask for a refresh soon (bursts of requests coalesce into one)."""
         self._wake.set()
+
+    def pool_grew(self, rows: np.ndarray) -> None:
+        """The pool published a view with ``rows`` newly embedded: train on it, rescore them."""
+        with self._lock:
+            self._grown.append(rows)
+        self.request()
+
+    def _take_grown(self) -> None:
+        """Mark the rows the pool added as unscored (under the refresh lock)."""
+        with self._lock:
+            grown, self._grown = self._grown, []
+        if grown and self._scores.proba is not None:
+            self._scores.invalidate(np.concatenate(grown))
 
     def refresh(self) -> None:
         """Retrain, rescore and rerank now, on this thread; a no-op before the embeddings.
@@ -253,6 +267,7 @@ class Trainer:
                 self._refit_due = False
             elif version % self.full_refit_every == 0:
                 self._refit_due = True
+        self._take_grown()
         scores, rows = self._scores, None
         if scores.proba is None or scores.n <= 4 * self._rescore_top:
             scores.write_all(model.predict_proba(view.X, view.presence), version)
@@ -317,6 +332,7 @@ class Trainer:
                 with self._lock:
                     self._sweeping = False
                 return
+            self._take_grown()
             view, scores = self._pool.view(), self._scores
             rows = scores.next_block(gen.version, SWEEP_BLOCK)
             if rows is not None:

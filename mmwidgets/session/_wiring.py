@@ -51,6 +51,8 @@ def build_parts(
     rescore_top: int = 4096,
     check_media: bool = False,
     assignment: Assignment,
+    executor: Any = None,
+    shard_size: int = 256,
 ) -> Parts:
     """The parts of a Session over ``dataset`` labeled into ``store``."""
     events = EventHub()
@@ -65,6 +67,9 @@ def build_parts(
         on_progress=lambda done, total: events.emit("progress", done=done, total=total),
         embeddings=embeddings,
         check_media=check_media,
+        executor=executor,
+        shard_size=shard_size,
+        on_grow=lambda rows: trainer.pool_grew(rows),
     )
     queue = QueueState(seed)
     candidates = Candidates(

@@ -85,6 +85,15 @@ class Session(SessionTeam):
         None (the default) is one person: any label makes an item done.
     cache_dir : path, optional
         Embedding cache; defaults to ``embeddings/`` next to a SQLite store.
+    executor : optional
+        Encode the pool on workers: a Dask ``distributed.Client``, a
+        ``ProcessPoolExecutor``, or any ``concurrent.futures`` executor (see
+        :func:`~mmwidgets.encoders.encode_dataset`). Shards are cached as they arrive and the
+        model trains on the first ones while the rest are encoded (``status()["encoding"]``
+        says ``ready`` before ``complete``); items not encoded yet are neither queued by rank
+        nor trained on. None (the default) encodes on a background thread here.
+    shard_size : int
+        Items per shard with an executor.
     queue_size : int
         How many ranked items each model's queue holds.
     background : bool
@@ -157,6 +166,8 @@ class Session(SessionTeam):
         annotator: str = "default",
         overlap: float | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
+        executor: Any = None,
+        shard_size: int = 256,
         queue_size: int = 20,
         background: bool = True,
         progress: bool = True,
@@ -190,6 +201,7 @@ class Session(SessionTeam):
             queue_size=queue_size, seed=seed, retrain_delay=retrain_delay,
             full_refit_every=full_refit_every, metrics_every=metrics_every,
             embeddings=embeddings, rescore_top=rescore_top,
+            executor=executor, shard_size=shard_size,
             check_media=not isinstance(data, Dataset) and background,
             assignment=self._assignment,
         )  # fmt: skip
