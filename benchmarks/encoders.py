@@ -8,7 +8,10 @@ Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/encoders.py [--n 120]
 (a) mmwidgets pipeline (encoder.encode on paths / texts, decoding included) vs the bare model
     forward on the same preprocessed tensors, and the pipeline on already-decoded media;
 (b) encode_dataset: cold pass (empty cache) vs warm pass (everything cached);
-(c) images/s, sentences/s, seconds of audio per second.
+(c) images/s, sentences/s, seconds of audio per second;
+(d) with --executor: images/s of encode_dataset in-process vs on a 2-worker Dask LocalCluster
+    on the same cores, the scheduling overhead per shard (an empty shard's round trip), and
+    the driver's commit time per shard (what bounds how many workers one driver can feed).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
+import pandas as pd
 import soundfile as sf
 import torch
 
@@ -173,9 +177,63 @@ def cache_rows(dataset: Dataset, folder: Path) -> list[str]:
     ]
 
 
+def executor_rows(images: list[str], folder: Path, shard_size: int = 16) -> list[str]:
+    from distributed import Client, LocalCluster
+
+    from mmwidgets.encoders._shard_task import ShardTask, encode_shard
+
+    dataset = Dataset.from_pandas(pd.DataFrame({"image": images}), image="image", validate=False)
+    encoder = create_encoder("image")
+    encoder.encode(images[:2])  # the model loaded, in this process as on the workers below
+    turns = iter(range(100))
+    stats: list[Any] = []
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    with cluster, Client(cluster) as client:
+
+        def run(executor: Any) -> Any:
+            enc = encode_dataset(
+                dataset, {"image": encoder}, cache=folder / f"x{next(turns)}",
+                progress=False, executor=executor, shard_size=shard_size,
+            )  # fmt: skip
+            if enc.dispatch is not None:
+                stats.append(enc.dispatch)
+            return enc
+
+        run(client)  # each worker loads the model once, before the timed turns
+        t = race({"in-process": lambda: run(None), "cluster": lambda: run(client)})
+        pool = client.get_executor(pure=False)
+        empty = ShardTask(0, ())
+        trips = []
+        for _ in range(50):
+            start = time.perf_counter()
+            pool.submit(encode_shard, empty).result()
+            trips.append(time.perf_counter() - start)
+    last = stats[-1]
+    rate_in, rate_cluster = len(images) / t["in-process"], len(images) / t["cluster"]
+    commit_ms = 1000 * last.commit_s / max(1, last.shards)
+    per_worker = rate_cluster / 2
+    commit_rate = len(images) / max(last.commit_s, 1e-9)
+    return [
+        f"encode_dataset, {len(images)} images, cold cache: in-process {rate_in:.1f} img/s"
+        f" | 2-worker LocalCluster {rate_cluster:.1f} img/s ({last.shards} shards of"
+        f" {shard_size}) | cluster / in-process = {rate_cluster / rate_in:.2f}x",
+        f"{'':5s} scheduling: an empty shard's round trip, median"
+        f" {1000 * sorted(trips)[len(trips) // 2]:.1f} ms (p90 {1000 * sorted(trips)[44]:.1f} ms)"
+        f" | driver commit {commit_ms:.1f} ms per shard ({commit_rate:.0f} rows/s)",
+        f"{'':5s} scaling: {per_worker:.1f} img/s per worker here; one driver commits"
+        f" {commit_rate:.0f} rows/s, so it keeps up with ~{commit_rate / per_worker:.0f}"
+        " such workers before its commits bound the run",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=120, help="sample items to use (max ~950)")
+    parser.add_argument(
+        "--executor", action="store_true", help="only (d): in-process vs a 2-worker cluster"
+    )
     args = parser.parse_args()
     sample = load_sample().sample(frac=1.0, random_state=0).head(args.n)
     texts = sample["text"].dropna().tolist()
@@ -187,6 +245,12 @@ def main() -> None:
         f" {len(speech)} spoken descriptions from load_sample() · load average"
         f" {os.getloadavg()[0]:.1f} at start"
     )
+    if args.executor:
+        with tempfile.TemporaryDirectory() as folder:
+            for line in executor_rows(images, Path(folder)):
+                print(line)
+        print(f"# load average {os.getloadavg()[0]:.1f} at the end")
+        return
     decoded_images = [load_image(p) for p in images]
     for line in neural_rows("image", images, decoded_images, "img"):
         print(line)

@@ -275,6 +275,9 @@ def create_encoder(modality: Modality, name: str | None = None, **kwargs: Any) -
 def resolve_device(device: str = "auto") -> str:
     """``"auto"`` → ``"cuda"`` when a GPU is present, else ``"cpu"`` (setting torch threads).
 
+    On the CPU torch gets ``$OMP_NUM_THREADS`` threads where that is set (as Dask sets it per
+    worker), else one per core this process may run on.
+
     Examples
     --------
     >>> from mmwidgets.encoders import resolve_device
@@ -286,5 +289,14 @@ def resolve_device(device: str = "auto") -> str:
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cpu":
-        torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+        torch.set_num_threads(_cpu_threads())
     return device
+
+
+def _cpu_threads() -> int:
+    # OMP_NUM_THREADS is how a cluster gives each worker its share of the cores (Dask's
+    # nanny sets it to 1 for every worker process); without it, every core we may run on
+    given = os.environ.get("OMP_NUM_THREADS", "")
+    return (
+        int(given) if given.isdigit() and int(given) > 0 else max(1, len(os.sched_getaffinity(0)))
+    )
