@@ -32,7 +32,8 @@ export function statusText(status) {
   if (!status) return "";
   const parts = [];
   const enc = status.encoding;
-  if (enc && !enc.ready) parts.push(`encoding ${enc.done}/${enc.total}`);
+  // "complete" is false while an executor's shards still arrive, though the model trains
+  if (enc && !(enc.complete ?? enc.ready)) parts.push(`encoding ${enc.done}/${enc.total}`);
   parts.push(status.model_version ? `model v${status.model_version}` : "no model yet");
   if (status.model_version) parts.push(`trained on ${status.trained_on} labels`);
   if (Number.isFinite(status.last_accuracy)) parts.push(`CV accuracy ${fixed(status.last_accuracy)}`);
