@@ -41,6 +41,7 @@ from mmwidgets.active._registry import (
     unregister_strategy,
 )
 from mmwidgets.active._sampling import random_sampling
+from mmwidgets.active._search import cosine_scores, keyword_scores, query_words, top_k
 from mmwidgets.active._uncertainty import entropy, least_confidence, margin
 
 __all__ = [
@@ -57,15 +58,19 @@ __all__ = [
     "StrategySpec",
     "UnknownStrategyError",
     "cold_start",
+    "cosine_scores",
     "entropy",
     "get_strategy",
     "hybrid",
     "k_center_greedy",
+    "keyword_scores",
     "least_confidence",
     "margin",
     "query",
+    "query_words",
     "random_sampling",
     "register_strategy",
     "resolve_strategy",
+    "top_k",
     "unregister_strategy",
 ]

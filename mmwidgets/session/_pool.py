@@ -90,6 +90,7 @@ class Pool:
             self._args.update(executor=executor, shard_size=shard_size)
         self._on_grow = on_grow
         self._stream: InputStream | None = None  # owned by the encoding thread
+        self._encoders: dict[str, Any] = {}  # modality -> the Encoder that embedded it
         self._last_partial = 0.0
         self._lock = threading.Lock()
         self._job: EncodingJob | None = None
@@ -249,7 +250,14 @@ class Pool:
         if self._on_grow is not None:
             self._on_grow(np.flatnonzero(was & ~stream.pending))
 
+    def encoder(self, modality: str) -> Any:
+        """The encoder that embedded ``modality`` (to embed a query alike); None if given."""
+        with self._lock:
+            return self._encoders.get(modality)
+
     def _adopt(self, encoded: EncodedDataset) -> None:
+        with self._lock:
+            self._encoders = dict(encoded.encoders)
         stream = self._stream
         if stream is not None:
             stream.start()  # fewer items than its fitting sample: fitted on all of them now

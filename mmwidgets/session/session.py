@@ -26,8 +26,8 @@ from mmwidgets.session import _lifecycle
 from mmwidgets.session._assignment import Assignment, check_overlap
 from mmwidgets.session._given import check_embeddings
 from mmwidgets.session._model import model_template
+from mmwidgets.session._search import SessionSearch
 from mmwidgets.session._state import Generation, QueuedItem
-from mmwidgets.session._team import SessionTeam
 from mmwidgets.session._wiring import build_parts
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ Columns = str | Sequence[str] | None
 DEFAULT_TIMEOUT = 600.0
 
 
-class Session(SessionTeam):
+class Session(SessionSearch):
     """Label a pool of multimodal items while a fused model learns from every label.
 
     Parameters

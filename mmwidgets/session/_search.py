@@ -1,0 +1,171 @@
+"""Finding items: search by text (meaning and keywords) and "more like this" by embedding.
+
+Both rank the pool's compact inputs (the PCA space every model of the session uses) exactly,
+chunk by chunk (:mod:`mmwidgets.active._search`). A query's text is embedded by the same
+encoder that embedded the pool's texts and projected by the same projection, so it lands in
+the same space. The pool's texts are case-folded once, on the first search.
+"""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from mmwidgets.active import cosine_scores, keyword_scores, query_words, top_k
+from mmwidgets.session._team import SessionTeam
+
+if TYPE_CHECKING:
+    from mmwidgets.session._pool import PoolView
+
+__all__ = ["KEYWORD_WEIGHT", "SessionSearch"]
+
+#: a search's score is similarity (cosine, -1..1) + KEYWORD_WEIGHT x the share of query words
+#: found in the item's text: an item that has every word outranks any that has none
+KEYWORD_WEIGHT = 1.0
+SimilarBy = Literal["fused", "text", "image", "audio"] | str
+
+
+class SessionSearch(SessionTeam):
+    """Search reads of a Session; see :class:`~mmwidgets.session.Session`."""
+
+    def __init__(self, **parts: Any) -> None:
+        super().__init__(**parts)
+        self._folding = threading.Lock()  # guards _folded: the pool's texts, folded once
+        self._folded: list[str | None] | None = None
+
+    def search(self, query: str, k: int = 50, *, timeout: float | None = None) -> pd.DataFrame:
+        """The ``k`` items whose text best matches ``query``, best first.
+
+        Score = cosine similarity of the item's text embedding to the query's (the text
+        encoder of the session; the best of several text columns) + ``KEYWORD_WEIGHT`` times
+        the share of the query's words found as whole words in the item's text (case- and
+        accent-form-insensitive). Without a text encoder (``embeddings=`` were given) only
+        keywords count. Waits for the embeddings like :meth:`embeddings`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``id``, ``score``, ``similarity`` (NaN without an encoder), ``keywords`` (0..1).
+
+        Examples
+        --------
+        >>> hits = session.search("a bus", k=5)
+        >>> list(hits.columns), len(hits)
+        (['id', 'score', 'similarity', 'keywords'], 5)
+        """
+        if not isinstance(query, str) or not query.strip():
+            raise ValueError(f"search needs a non-empty text query, got {query!r}")
+        columns = self.dataset.columns.get("text", ())
+        if not columns:
+            raise ValueError("this dataset has no text column to search; use similar()")
+        view = self.embeddings(timeout=timeout)
+        similarity = self._text_similarity(view, query, columns)
+        keywords = keyword_scores(self._folded_texts(columns), query_words(query))
+        score = np.nan_to_num(similarity, nan=-1.0) + KEYWORD_WEIGHT * keywords
+        usable = view.usable() & (np.isfinite(similarity) | (keywords > 0))
+        rows = top_k(score, _check_k(k), usable)
+        return _frame(self.dataset.ids, rows, score, similarity=similarity, keywords=keywords)
+
+    def similar(
+        self,
+        item_id: str | int,
+        k: int = 50,
+        *,
+        modality: SimilarBy = "fused",
+        timeout: float | None = None,
+    ) -> pd.DataFrame:
+        """The ``k`` items most like ``item_id`` ("more like this"), best first, itself left out.
+
+        ``modality="fused"`` compares whole items (every column, in the session's fused
+        space); ``"image"``, ``"text"``, ``"audio"`` (any modality of the dataset) compare
+        that modality's embeddings only. Waits for the embeddings like :meth:`embeddings`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``id`` and ``score`` (cosine similarity).
+
+        Examples
+        --------
+        >>> first = session.dataset.ids[0]
+        >>> more = session.similar(first, k=3, modality="image")
+        >>> len(more), first in set(more["id"])
+        (3, False)
+        """
+        iid = self._candidates.check(item_id)
+        row = self.dataset.row_of(iid)
+        assert row is not None, "check() found it"
+        view = self.embeddings(timeout=timeout)
+        if modality == "fused":
+            if not np.isfinite(view.fused[row]).all():
+                raise ValueError(f"item {iid!r} has no embedding to compare (see problems())")
+            score = cosine_scores(view.fused, view.fused[row])
+        else:
+            score = self._modality_similarity(view, iid, row, modality)
+        allowed = view.usable()
+        allowed[row] = False
+        return _frame(self.dataset.ids, top_k(score, _check_k(k), allowed), score)
+
+    # ------------------------------------------------------------ helpers
+    def _text_similarity(self, view: PoolView, query: str, columns: tuple[str, ...]) -> np.ndarray:
+        out = np.full(len(self.dataset), np.nan, dtype=np.float32)
+        encoder = self._pool.encoder("text")
+        if encoder is None:
+            return out
+        embedded = encoder.encode([query], on_problem=_raise_problem)
+        projections = view.projections or {}
+        for column in columns:
+            projection = projections.get(column)
+            q = embedded if projection is None else projection.apply(embedded)
+            out = np.fmax(out, cosine_scores(view.X[column], q[0]))
+        return out
+
+    def _modality_similarity(self, view: PoolView, iid: str, row: int, modality: str) -> np.ndarray:
+        columns = self.dataset.columns.get(modality)
+        if not columns:
+            known = ("fused", *self.dataset.columns)
+            raise ValueError(f"modality must be one of {known}, not {modality!r}")
+        out = np.full(len(self.dataset), np.nan, dtype=np.float32)
+        for column in columns:
+            q = np.asarray(view.X[column][row], dtype=np.float32)
+            if np.isfinite(q).all():
+                out = np.fmax(out, cosine_scores(view.X[column], q))
+        if not np.isfinite(out[row]):
+            raise ValueError(f"item {iid!r} has no {modality} embedding to compare")
+        return out
+
+    def _folded_texts(self, columns: tuple[str, ...]) -> list[str | None]:
+        with self._folding:
+            if self._folded is None:
+                cells = [self.dataset.column_values(c) for c in columns]
+                self._folded = [_fold(values) for values in zip(*cells, strict=True)]
+            return self._folded
+
+
+def _fold(values: tuple[Any, ...]) -> str | None:
+    texts = [str(v) for v in values if isinstance(v, str)]
+    if not texts:
+        return None
+    return unicodedata.normalize("NFKC", "\n".join(texts)).casefold()
+
+
+def _raise_problem(index: int, problem: str) -> None:
+    raise ValueError(f"the query could not be embedded: {problem}")
+
+
+def _check_k(k: int) -> int:
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"k must be a positive int, got {k!r}")
+    return k
+
+
+def _frame(
+    ids: list[str], rows: np.ndarray, score: np.ndarray, **extra: np.ndarray
+) -> pd.DataFrame:
+    data: dict[str, Any] = {"id": [ids[r] for r in rows.tolist()], "score": score[rows]}
+    data.update({name: values[rows] for name, values in extra.items()})
+    return pd.DataFrame(data)
