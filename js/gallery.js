@@ -1,12 +1,13 @@
 // The Gallery front end (mmwidgets/widgets/gallery.py): a page of queued items, each tile
 // pre-filled with the model's suggestion; select tiles, assign labels, save them as one batch.
 // In "adjudicate" mode the tiles are disputed items showing who said what, and saving settles
-// them (Python writes adjudications).
+// them (Python writes adjudications). The search box (/ focuses it) and "m" (more like the tile
+// under the cursor) turn the pages into search results, each tile saying why it matched.
 import { connectionBanner } from "./lib/connection.js";
 import { h, replace } from "./lib/dom.js";
 import { bindKeys, keyCaption, labelIndex } from "./lib/keys.js";
 import { statusText } from "./lib/panels.js";
-import { LABEL_MANY, PAGE } from "./lib/protocol.js";
+import { LABEL_MANY, PAGE, SEARCH, SIMILAR } from "./lib/protocol.js";
 import { prepareEntry, releaseEntry } from "./lib/media.js";
 import { createRpc } from "./lib/rpc.js";
 import { injectStyle } from "./lib/style.js";
@@ -29,9 +30,18 @@ function render({ model, el }) {
     h("button", { class: cls, type: "button", tabindex: "-1", onclick: () => (onclick(), root.focus({ preventScroll: true })) }, key ? h("kbd", { text: keyCaption(key) }) : null, text);
   const save = button("mmw-save", verb, "Enter", () => saveAll());
   const connection = connectionBanner(model);
+  const search = h("input", { class: "mmw-search", type: "search", placeholder: "search…  (/)", "aria-label": "search the pool" });
+  search.value = model.get("query").startsWith("like ") ? "" : model.get("query");
+  search.addEventListener("keydown", (event) => {
+    event.stopPropagation(); // typing here is text, never a shortcut of the notebook
+    if (event.key === "Enter") find(SEARCH, { query: search.value });
+    else if (event.key === "Escape") root.focus({ preventScroll: true });
+  });
   const root = h("div", { class: `mmw mmw-gallery mmw-${mode}` },
     connection.el, error,
     h("div", { class: "mmw-actions" },
+      search,
+      button("mmw-similar", "more like this", "m", () => moreLikeThis()),
       button("mmw-accept", "accept suggestions", "s", () => acceptSuggestions()),
       save,
       button("mmw-select-all", "select all", null, () => selectRange(0, tiles.length - 1)),
@@ -57,7 +67,7 @@ function render({ model, el }) {
       .then((entries) => {
         if (mine !== asked) return entries.forEach(releaseEntry);
         tiles.forEach((tile) => tile.dispose());
-        tiles = entries.map((entry, i) => createTile(entry, { multi, showReason: adjudicating, onClick: (event) => click(i, event), onPlay: pauseAll }));
+        tiles = entries.map((entry, i) => createTile(entry, { multi, showReason: adjudicating || Boolean(model.get("query")), onClick: (event) => click(i, event), onPlay: pauseAll }));
         cursor = anchor = 0;
         replace(grid, tiles.length ? tiles.map((t) => t.el) : h("div", { class: "mmw-empty", text: emptyText[mode] ?? "Nothing left to label." }));
         paint();
@@ -97,6 +107,23 @@ function render({ model, el }) {
       });
     }
     paint();
+  }
+  function find(kind, args) {
+    return rpc
+      .request(kind, args)
+      .then(() => {
+        error.hidden = true;
+        cursor = anchor = 0;
+        return load();
+      })
+      .then(() => root.focus({ preventScroll: true }))
+      .catch(showError);
+  }
+  function moreLikeThis() {
+    const tile = tiles[cursor];
+    if (!tile) return showError(new Error("no tile to find more like: the page is empty"));
+    search.value = "";
+    find(SIMILAR, { item: tile.entry.id });
   }
   function acceptSuggestions() {
     tiles.forEach((t) => t.assigned == null && t.suggestion != null && (t.assigned = t.suggestion));
@@ -138,7 +165,10 @@ function render({ model, el }) {
     tiles.forEach((tile, i) => tile.paint(i === cursor));
     const assigned = tiles.filter((t) => t.assigned != null).length;
     save.lastChild.textContent = `${verb} ${assigned}`;
-    const review = mode === "queue" ? "" : `${model.get("remaining")} to ${mode === "adjudicate" ? "adjudicate" : "review"} · `;
+    const now = model.get("mode");
+    const query = model.get("query");
+    const what = query ? `${query.startsWith("like ") ? query : `results for “${query}”`}: ` : "";
+    const review = now === "queue" ? "" : `${what}${model.get("remaining")} to ${now === "adjudicate" ? "adjudicate" : "review"} · `;
     info.textContent = `${review}${tiles.filter((t) => t.selected).length} selected · ${statusText(model.get("status"))}`;
   }
   function showError(err) {
@@ -158,6 +188,8 @@ function render({ model, el }) {
       case "Space": return tiles[cursor] && ((tiles[cursor].selected = !tiles[cursor].selected), paint()), true;
       case "Backspace": case "Delete": return chosen().forEach((t) => (t.assigned = null)), paint(), true;
       case "s": return acceptSuggestions(), true;
+      case "m": return moreLikeThis(), true;
+      case "/": return search.focus(), true;
       case "Enter": return saveAll(), true;
       default: return false;
     }

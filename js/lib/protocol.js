@@ -18,12 +18,14 @@ export const LABEL_MANY = "label_many"; // a gallery's batch of labels
 export const DRILL = "drill"; // a dashboard: open a review Gallery (a confusion cell, or the suspects)
 export const POINTS = "points"; // an embedding map: the 2-D layout and colours of every item, as buffers
 export const SELECT = "select"; // an embedding map: label a lasso selection, or open it in a Gallery
+export const SEARCH = "search"; // a gallery: show the items that match a text query
+export const SIMILAR = "similar"; // a gallery: show the items most like one item
 
 // Python -> front end
 export const REPLY = "reply"; // the answer to one request
 export const ITEMS = "items"; // unasked: payloads of items we will need, packed ahead
 
-export const REQUEST_KINDS = [SYNC, LABEL, SKIP, UNDO, HISTORY, ITEM, IMAGE, PAGE, LABEL_MANY, DRILL, POINTS, SELECT];
+export const REQUEST_KINDS = [SYNC, LABEL, SKIP, UNDO, HISTORY, ITEM, IMAGE, PAGE, LABEL_MANY, DRILL, POINTS, SELECT, SEARCH, SIMILAR];
 
 // what a SELECT request does with the selection (its "action"); LABEL (above) labels it all
 export const GALLERY = "gallery"; // open the selection in a review Gallery

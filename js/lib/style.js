@@ -68,6 +68,7 @@ const CSS = `
 .mmw .mmw-label.mmw-on, .mmw .mmw-label.mmw-current { background: var(--mmw-accent); border-color: var(--mmw-accent); color: #fff; }
 .mmw kbd { font: 11px var(--jp-code-font-family, monospace); border: 1px solid var(--mmw-border); border-radius: 3px; padding: 0 4px; margin-right: 5px; background: var(--mmw-bg2); color: var(--mmw-fg); }
 .mmw-actions { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 8px; align-items: center; }
+.mmw-search { min-width: 14em; padding: 3px 6px; font: inherit; border: 1px solid var(--mmw-border, #bbb); border-radius: 4px; }
 .mmw-empty { color: var(--mmw-muted); padding: 30px; text-align: center; }
 .mmw-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 8px; margin-top: 8px; }
 .mmw-tile { border: 2px solid var(--mmw-border); border-radius: 6px; padding: 4px; display: flex; flex-direction: column; gap: 4px; cursor: pointer; user-select: none; min-width: 0; }

@@ -49,13 +49,14 @@ class SessionSearch(SessionTeam):
         Returns
         -------
         pandas.DataFrame
-            ``id``, ``score``, ``similarity`` (NaN without an encoder), ``keywords`` (0..1).
+            ``id``, ``score``, ``similarity`` (NaN without an encoder), ``keywords`` (0..1),
+            ``reason`` (shown on the tiles of ``Gallery(session, items=hits)``).
 
         Examples
         --------
         >>> hits = session.search("a bus", k=5)
         >>> list(hits.columns), len(hits)
-        (['id', 'score', 'similarity', 'keywords'], 5)
+        (['id', 'score', 'similarity', 'keywords', 'reason'], 5)
         """
         if not isinstance(query, str) or not query.strip():
             raise ValueError(f"search needs a non-empty text query, got {query!r}")
@@ -68,7 +69,16 @@ class SessionSearch(SessionTeam):
         score = np.nan_to_num(similarity, nan=-1.0) + KEYWORD_WEIGHT * keywords
         usable = view.usable() & (np.isfinite(similarity) | (keywords > 0))
         rows = top_k(score, _check_k(k), usable)
-        return _frame(self.dataset.ids, rows, score, similarity=similarity, keywords=keywords)
+        n_words = max(1, len(query_words(query)))
+        reasons = [
+            f"search {query!r}: "
+            + ("" if np.isnan(similarity[r]) else f"similarity {similarity[r]:.2f}, ")
+            + f"{round(keywords[r] * n_words)}/{n_words} words"
+            for r in rows.tolist()
+        ]
+        frame = _frame(self.dataset.ids, rows, score, similarity=similarity, keywords=keywords)
+        frame["reason"] = reasons
+        return frame
 
     def similar(
         self,
@@ -87,7 +97,7 @@ class SessionSearch(SessionTeam):
         Returns
         -------
         pandas.DataFrame
-            ``id`` and ``score`` (cosine similarity).
+            ``id``, ``score`` (cosine similarity) and ``reason``.
 
         Examples
         --------
@@ -108,7 +118,10 @@ class SessionSearch(SessionTeam):
             score = self._modality_similarity(view, iid, row, modality)
         allowed = view.usable()
         allowed[row] = False
-        return _frame(self.dataset.ids, top_k(score, _check_k(k), allowed), score)
+        rows = top_k(score, _check_k(k), allowed)
+        frame = _frame(self.dataset.ids, rows, score)
+        frame["reason"] = [f"like {iid} ({modality}): similarity {score[r]:.2f}" for r in rows]
+        return frame
 
     # ------------------------------------------------------------ helpers
     def _text_similarity(self, view: PoolView, query: str, columns: tuple[str, ...]) -> np.ndarray:

@@ -48,8 +48,10 @@ __all__ = [
     "POINTS",
     "REPLY",
     "REQUEST_KINDS",
+    "SEARCH",
     "SELECT",
     "SELECT_ACTIONS",
+    "SIMILAR",
     "SKIP",
     "SYNC",
     "UNDO",
@@ -72,14 +74,19 @@ LABEL_MANY = "label_many"  # a gallery's batch of labels, one transaction
 DRILL = "drill"  # a dashboard: open a review Gallery (a confusion cell, or the suspects)
 POINTS = "points"  # an embedding map: the 2-D layout and colours of every item, as buffers
 SELECT = "select"  # an embedding map: label a lasso selection, or open it in a Gallery
+SEARCH = "search"  # a gallery: show the items that match a text query (Session.search)
+SIMILAR = "similar"  # a gallery: show the items most like one item (Session.similar)
 
 # Python -> front end
 REPLY = "reply"  # the answer to one request
 ITEMS = "items"  # unasked: payloads of items the front end will need, packed ahead
 
 REQUEST_KINDS = frozenset(
-    {SYNC, LABEL, SKIP, UNDO, HISTORY, ITEM, IMAGE, PAGE, LABEL_MANY, DRILL, POINTS, SELECT}
-)
+    {
+        SYNC, LABEL, SKIP, UNDO, HISTORY, ITEM, IMAGE, PAGE, LABEL_MANY, DRILL, POINTS, SELECT,
+        SEARCH, SIMILAR,
+    }
+)  # fmt: skip
 
 # what a SELECT request does with the selection (its "action")
 # LABEL = "label" (above): label every selected item in one transaction

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 __all__ = ["COMMAND_KEYS", "shortcut_keys"]
 
-#: letters the widgets use for commands: s skips, z undoes
-COMMAND_KEYS = frozenset("sz")
+#: letters the widgets use for commands: s skips, z undoes, m shows more like this
+COMMAND_KEYS = frozenset("msz")
 
 _KEYS = [str(d) for d in range(1, 10)] + [
     c for c in "abcdefghijklmnopqrstuvwxyz" if c not in COMMAND_KEYS

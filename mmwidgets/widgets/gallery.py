@@ -27,6 +27,11 @@ class Gallery(SessionWidget):
     writes every assigned tile to the store as one batch (:meth:`Session.label_many`), then
     shows the next page.
 
+    To find items, type in the search box (``/`` focuses it, ``Enter`` searches) or press
+    ``m`` on a tile for more like it: the results (:meth:`Session.search`,
+    :meth:`Session.similar`) become the pages to label, best match first, each tile showing
+    why it matched.
+
     Parameters
     ----------
     session : Session
@@ -40,6 +45,10 @@ class Gallery(SessionWidget):
         a label key corrects it; saved items leave the review.
     max_side : int
         Longest side of the tile thumbnails, in pixels.
+    query : str, optional
+        Start on the results of ``session.search(query)`` instead of the queue.
+    k : int
+        How many results a search or "more like this" brings, at most.
     adjudicate : bool, optional
         Settle disputed labels instead of labeling: saving writes adjudications
         (:meth:`Session.adjudicate_many`, as this session's annotator) and the save button
@@ -74,6 +83,8 @@ class Gallery(SessionWidget):
     mode = t.Unicode("queue").tag(sync=True)
     #: items of a review not saved yet
     remaining = t.Int(0).tag(sync=True)
+    #: the search whose results are shown ("" when none; "like <id>" for more like this)
+    query = t.Unicode("").tag(sync=True)
 
     def __init__(
         self,
@@ -81,11 +92,17 @@ class Gallery(SessionWidget):
         n: int = 24,
         *,
         items: Any = None,
+        query: str | None = None,
+        k: int = 200,
         max_side: int = 200,
         adjudicate: bool | None = None,
     ) -> None:
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n!r}")
+        if query is not None:
+            if items is not None:
+                raise ValueError("give items or a query, not both")
+            items = session.search(query, k=k)
         if adjudicate is None:
             adjudicate = _is_disagreements(items)
         if adjudicate and items is None:
@@ -102,8 +119,35 @@ class Gallery(SessionWidget):
             remaining=0 if review is None else len(review),
         )
         self._review = review
+        self._k = k
+        self.query = query or ""
         self._handle(kinds.PAGE, self._page)
         self._handle(kinds.LABEL_MANY, self._label_many)
+        self._handle(kinds.SEARCH, self._search)
+        self._handle(kinds.SIMILAR, self._similar)
+
+    def _search(self, args: dict[str, Any], _out: Outbox) -> dict[str, Any]:
+        query = args.get("query")
+        if not isinstance(query, str):
+            raise TypeError(f"query must be text, got {type(query).__name__}")
+        if not query.strip():  # an emptied search box: back to the queue
+            self._show(None, "")
+            return {"n": 0}
+        return self._show(self.session.search(query, k=self._k), query)
+
+    def _similar(self, args: dict[str, Any], _out: Outbox) -> dict[str, Any]:
+        item = args.get("item")
+        if not isinstance(item, str):
+            raise TypeError(f"item must be an item id, got {type(item).__name__}")
+        return self._show(self.session.similar(item, k=self._k), f"like {item}")
+
+    def _show(self, results: Any, query: str) -> dict[str, Any]:
+        """Make ``results`` the items to label (None: the queue again); pages follow them."""
+        self._review = None if results is None else _review_items(self.session, results)
+        self.mode = "queue" if self._review is None else "review"
+        self.remaining = 0 if self._review is None else len(self._review)
+        self.query = query
+        return {"n": self.remaining}
 
     def _page(self, _args: dict[str, Any], out: Outbox) -> dict[str, Any]:
         if self._review is not None:

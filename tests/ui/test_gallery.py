@@ -130,3 +130,35 @@ def test_a_disagreements_gallery_shows_who_said_what_and_adjudicates(notebook, t
     )
     assert nb.execute("print(session.store.disputed(), gallery.remaining)") == "[] 0\n"
     expect(root.locator(".mmw-empty")).to_have_text("Nothing left to adjudicate.")
+
+
+def test_a_search_typed_in_the_box_pages_its_results_for_labeling_by_key(notebook, tmp_path):
+    store = tmp_path / "labels.sqlite"
+    setup = (
+        session_cell(store, both_audio=False, background=False)
+        + "\nimport json"
+        + "\nquery = session.dataset.column_values('text')[0].split()[-1].strip('.')"
+    )
+    nb = notebook([setup, "gallery = mm.Gallery(session, n=4)\ngallery"])
+    nb.run_all()
+    root = widget(nb, 1, ".mmw-gallery")
+    tiles = _tiles(root)
+    query = nb.execute("print(query)").strip()
+    expected = json.loads(nb.execute("print(json.dumps(list(session.search(query)['id'][:4])))"))
+    first_label = nb.execute("print(session.labels[0])").strip()
+    root.press("/")  # keyboard first: "/" focuses the search box
+    box = root.locator(".mmw-search")
+    expect(box).to_be_focused()
+    box.type(query)
+    assert labels_in(store) == {}  # typed letters are text, never label keys
+    box.press("Enter")
+    wait_until(
+        lambda: [t.get_attribute("data-item") for t in tiles.all()] == expected,
+        what="the search results as the page", page=root.page,
+    )  # fmt: skip
+    expect(tiles.first.locator(".mmw-tile-reason")).to_contain_text(f"search '{query}'")
+    tiles.nth(0).click()
+    tiles.nth(3).click(modifiers=["Shift"])
+    root.press("1")
+    root.press("Enter")
+    assert wait_for_labels(store, 4, root) == dict.fromkeys(expected, first_label)

@@ -84,7 +84,7 @@ def test_python_and_javascript_name_the_same_constants_with_the_same_values():
     # the groups hold the single names, so a kind added to one list is added to the other
     assert set(py["REQUEST_KINDS"]) == {
         py[n] for n in ("SYNC", "LABEL", "SKIP", "UNDO", "HISTORY", "ITEM", "IMAGE", "PAGE")
-    } | {py[n] for n in ("LABEL_MANY", "DRILL", "POINTS", "SELECT")}
+    } | {py[n] for n in ("LABEL_MANY", "DRILL", "POINTS", "SELECT", "SEARCH", "SIMILAR")}
     assert py["SELECT_ACTIONS"] == [py["LABEL"], py["GALLERY"]]
     assert py["COLOR_BY"] == [py["BY_LABEL"], py["BY_PREDICTION"], py["BY_UNCERTAINTY"]]
     assert py["DTYPES"] == [py["FLOAT32"], py["INT16"], py["INT32"]]

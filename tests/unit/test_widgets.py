@@ -644,3 +644,34 @@ def test_dashboard_shows_agreement_once_two_annotators_label(make_session, subse
     assert (clothes["n_items"], clothes["fleiss_kappa"], clothes["alpha"]) == (0, None, None)
     json.dumps(dash.panel.data, allow_nan=False)  # what the front end gets is plain JSON
     dash.close()
+
+
+def test_gallery_search_and_more_like_this_become_the_pages(make_session):
+    s = make_session()
+    gallery = mm.Gallery(s, n=4, k=12)
+    wire = Wire(gallery)
+    word = s.dataset.column_values("text")[5].split()[-1].strip(".").lower()
+    result, _ = wire.result("search", query=word)
+    hits = s.search(word, k=12)
+    assert result == {"n": len(hits)}
+    assert (gallery.mode, gallery.query, gallery.remaining) == ("review", word, len(hits))
+    page, _ = wire.result("page", n=4)
+    assert [p["id"] for p in page["items"]] == list(hits["id"][:4])
+    assert page["items"][0]["meta"]["reason"].startswith(f"search {word!r}")
+    labeled = {page["items"][0]["id"]: CATEGORIES[0]}
+    wire.result("label_many", labels=labeled)
+    assert gallery.remaining == len(hits) - 1  # saved results leave the pages
+    first = page["items"][1]["id"]
+    wire.result("similar", item=first)
+    page, _ = wire.result("page", n=4)
+    assert first not in {p["id"] for p in page["items"]}
+    assert [p["id"] for p in page["items"]] == list(s.similar(first, k=12)["id"][:4])
+    assert gallery.query == f"like {first}"
+    wire.result("search", query="  ")  # an emptied box: the queue again
+    assert (gallery.mode, gallery.query) == ("queue", "")
+    content, _ = wire.ask("similar", item="no-such-item")
+    assert "no-such-item" in content["error"]
+    started = mm.Gallery(s, query=word, k=12)
+    assert (started.mode, started.remaining) == ("review", len(hits))
+    with pytest.raises(ValueError, match="not both"):
+        mm.Gallery(s, items=[first], query=word)
