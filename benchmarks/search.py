@@ -45,6 +45,34 @@ def pool(n: int, rng: np.random.Generator) -> tuple[np.ndarray, list[str]]:
     return X, texts
 
 
+def measure(n: int, rng: np.random.Generator) -> str:
+    X, texts = pool(n, rng)
+    q = rng.standard_normal(DIM).astype(np.float32)
+    dense = np.nan_to_num(X.astype(np.float32))
+    words = query_words("w17 w1234")
+
+    def ours() -> np.ndarray:
+        return top_k(cosine_scores(X, q), K)
+
+    def floor() -> np.ndarray:
+        s = dense @ q
+        return np.argpartition(-s, K)[:K]
+
+    t = best({"similarity": ours, "floor": floor, "keywords": lambda: keyword_scores(texts, words)})
+    # exactness: the same top-k as a float64 brute force over the same fp16 rows
+    rows = X.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        ref = (rows @ q) / np.linalg.norm(rows, axis=1) / np.linalg.norm(q)
+    ref[np.isnan(ref)] = -np.inf
+    agree = len(set(ours().tolist()) & set(np.argsort(-ref)[:K].tolist())) / K
+    return (
+        f"n={n:>9,}: similarity top-{K} {1000 * t['similarity']:7.1f} ms"
+        f" | bare float32 matmul + argpartition {1000 * t['floor']:6.1f} ms"
+        f" ({t['similarity'] / t['floor']:.1f}x) | keyword pass (2 words)"
+        f" {1000 * t['keywords']:7.1f} ms | recall@{K} vs float64 brute force {agree:.2f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -52,33 +80,7 @@ def main() -> None:
     print(f"# {os.cpu_count()} CPUs · load average {os.getloadavg()[0]:.1f} at start")
     rng = np.random.default_rng(0)
     for n in args.sizes:
-        X, texts = pool(n, rng)
-        q = rng.standard_normal(DIM).astype(np.float32)
-        dense = np.nan_to_num(X.astype(np.float32))
-        words = query_words("w17 w1234")
-
-        def ours() -> np.ndarray:
-            return top_k(cosine_scores(X, q), K)
-
-        def floor() -> np.ndarray:
-            s = dense @ q
-            return np.argpartition(-s, K)[:K]
-
-        t = best(
-            {"similarity": ours, "floor": floor, "keywords": lambda: keyword_scores(texts, words)}
-        )
-        # exactness: the same top-k as a float64 brute force over the same fp16 rows
-        rows = X.astype(np.float64)
-        with np.errstate(invalid="ignore"):
-            ref = (rows @ q) / np.linalg.norm(rows, axis=1) / np.linalg.norm(q)
-        ref[np.isnan(ref)] = -np.inf
-        agree = len(set(ours().tolist()) & set(np.argsort(-ref)[:K].tolist())) / K
-        print(
-            f"n={n:>9,}: similarity top-{K} {1000 * t['similarity']:7.1f} ms"
-            f" | bare float32 matmul + argpartition {1000 * t['floor']:6.1f} ms"
-            f" ({t['similarity'] / t['floor']:.1f}x) | keyword pass (2 words)"
-            f" {1000 * t['keywords']:7.1f} ms | recall@{K} vs float64 brute force {agree:.2f}"
-        )
+        print(measure(n, rng))
     print(f"# load average {os.getloadavg()[0]:.1f} at the end")
 
 
