@@ -41,13 +41,14 @@ from mmwidgets.active._registry import (
     unregister_strategy,
 )
 from mmwidgets.active._sampling import random_sampling
-from mmwidgets.active._search import cosine_scores, keyword_scores, query_words, top_k
+from mmwidgets.active._search import KeywordIndex, cosine_scores, query_words, top_k
 from mmwidgets.active._uncertainty import entropy, least_confidence, margin
 
 __all__ = [
     "DEFAULT_STRATEGY",
     "STRATEGIES",
     "EmptyPoolError",
+    "KeywordIndex",
     "Metric",
     "MissingInputError",
     "Need",
@@ -63,7 +64,6 @@ __all__ = [
     "get_strategy",
     "hybrid",
     "k_center_greedy",
-    "keyword_scores",
     "least_confidence",
     "margin",
     "query",

@@ -3,19 +3,18 @@
 Both rank the pool's compact inputs (the PCA space every model of the session uses) exactly,
 chunk by chunk (:mod:`mmwidgets.active._search`). A query's text is embedded by the same
 encoder that embedded the pool's texts and projected by the same projection, so it lands in
-the same space. The pool's texts are case-folded once, on the first search.
+the same space. The pool's texts are indexed by word once, on the first search.
 """
 
 from __future__ import annotations
 
 import threading
-import unicodedata
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from mmwidgets.active import cosine_scores, keyword_scores, query_words, top_k
+from mmwidgets.active import KeywordIndex, cosine_scores, query_words, top_k
 from mmwidgets.session._team import SessionTeam
 
 if TYPE_CHECKING:
@@ -34,8 +33,8 @@ class SessionSearch(SessionTeam):
 
     def __init__(self, **parts: Any) -> None:
         super().__init__(**parts)
-        self._folding = threading.Lock()  # guards _folded: the pool's texts, folded once
-        self._folded: list[str | None] | None = None
+        self._indexing = threading.Lock()  # guards _keywords: built on the first search
+        self._keywords: KeywordIndex | None = None
 
     def search(self, query: str, k: int = 50, *, timeout: float | None = None) -> pd.DataFrame:
         """The ``k`` items whose text best matches ``query``, best first.
@@ -65,7 +64,7 @@ class SessionSearch(SessionTeam):
             raise ValueError("this dataset has no text column to search; use similar()")
         view = self.embeddings(timeout=timeout)
         similarity = self._text_similarity(view, query, columns)
-        keywords = keyword_scores(self._folded_texts(columns), query_words(query))
+        keywords = self._keyword_index(columns).scores(query_words(query))
         score = np.nan_to_num(similarity, nan=-1.0) + KEYWORD_WEIGHT * keywords
         usable = view.usable() & (np.isfinite(similarity) | (keywords > 0))
         rows = top_k(score, _check_k(k), usable)
@@ -151,19 +150,17 @@ class SessionSearch(SessionTeam):
             raise ValueError(f"item {iid!r} has no {modality} embedding to compare")
         return out
 
-    def _folded_texts(self, columns: tuple[str, ...]) -> list[str | None]:
-        with self._folding:
-            if self._folded is None:
+    def _keyword_index(self, columns: tuple[str, ...]) -> KeywordIndex:
+        with self._indexing:
+            if self._keywords is None:
                 cells = [self.dataset.column_values(c) for c in columns]
-                self._folded = [_fold(values) for values in zip(*cells, strict=True)]
-            return self._folded
+                self._keywords = KeywordIndex([_joined(v) for v in zip(*cells, strict=True)])
+            return self._keywords
 
 
-def _fold(values: tuple[Any, ...]) -> str | None:
-    texts = [str(v) for v in values if isinstance(v, str)]
-    if not texts:
-        return None
-    return unicodedata.normalize("NFKC", "\n".join(texts)).casefold()
+def _joined(values: tuple[Any, ...]) -> str | None:
+    texts = [v for v in values if isinstance(v, str)]
+    return "\n".join(texts) if texts else None
 
 
 def _raise_problem(index: int, problem: str) -> None:
