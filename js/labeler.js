@@ -55,12 +55,13 @@ function render({ model, el }) {
     : null;
   const action = (name, key, fn) =>
     h("button", { class: `mmw-${name}`, type: "button", tabindex: "-1", onclick: () => clickThen(fn) }, h("kbd", { text: keyCaption(key) }), name);
-  const root = h("div", { class: "mmw mmw-labeler", role: "application", "aria-label": "labeler: number and letter keys pick labels, s skips, z undoes, arrows walk the history, space plays" },
+  const root = h("div", { class: "mmw mmw-labeler", role: "application", "aria-label": "labeler: number and letter keys pick labels, s skips, z undoes, m brings more like this, arrows walk the history, space plays" },
     connection.el, errorBar, progress,
     h("div", { class: "mmw-main" }, h("div", { class: "mmw-stage-wrap", style: { flex: "1 1 auto", minWidth: "0" } }, badge, stage), panel),
     h("div", { class: "mmw-labels" }, buttons, submit),
     h("div", { class: "mmw-actions" },
       action("undo", "Backspace", () => queue.undo()), action("skip", "s", () => queue.skip()),
+      action("more like this", "m", () => queue.moreLikeThis()),
       action("back", "ArrowLeft", () => queue.step(-1)), action("forward", "ArrowRight", () => queue.step(+1)),
       h("span", { class: "mmw-hint" })),
   );
@@ -191,6 +192,7 @@ function render({ model, el }) {
       case "Enter": return send(), true;
       case "Backspace": case "z": return queue.undo(), true;
       case "s": return ready() && queue.skip(), true;
+      case "m": return queue.moreLikeThis(), true;
       case "ArrowLeft": return queue.step(-1), true;
       case "ArrowRight": return queue.step(+1), true;
       case "Space": return card?.toggleAudio(), true;

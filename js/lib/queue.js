@@ -8,7 +8,7 @@
 // until the newly ranked items are ready, the ones already decoded stand in for them, so a
 // rerank never makes the user wait either.
 import { releaseEntry, prepareEntry } from "./media.js";
-import { HISTORY, ITEMS, LABEL, SKIP, SYNC, UNDO } from "./protocol.js";
+import { HISTORY, ITEMS, LABEL, SIMILAR, SKIP, SYNC, UNDO } from "./protocol.js";
 
 export class LabelQueue {
   constructor(depth) {
@@ -74,6 +74,13 @@ export class LabelQueue {
     if (!entry || this.loading) return null;
     if (this.history) return this.step(+1);
     return this.finish(entry.id, SKIP, {});
+  }
+
+  /** "More like this": the items most like the one on screen come next (it stays shown). */
+  moreLikeThis() {
+    const entry = this.shown;
+    if (!entry || this.loading || this.history) return null;
+    return this.call(SIMILAR, { item: entry.id }).catch((err) => this.fail(err));
   }
 
   undo() {

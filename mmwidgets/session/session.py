@@ -275,6 +275,30 @@ class Session(SessionSearch):
         self.events.emit("queue_changed", version=self.model_version)
         return len(queued)
 
+    def queue_similar(self, item_id: str | int, k: int = 10, *, modality: str = "fused") -> int:
+        """Show the ``k`` unlabeled items most like ``item_id`` next ("more like this").
+
+        The item itself stays first (so the one on screen stays on screen), then its
+        neighbours by :meth:`similar`, each with its similarity as the reason, ahead of the
+        ranked queue until labeled or skipped. Returns how many were queued.
+
+        Examples
+        --------
+        >>> first = session.queue(1)[0].id
+        >>> n = session.queue_similar(first, k=3)
+        >>> [q.id for q in session.queue(1)] == [first], n
+        (True, 4)
+        """
+        iid = self._candidates.check(item_id)
+        done = self._queue.done()
+        hits = self.similar(iid, k=4 * k, modality=modality)
+        fresh = [(i, r) for i, r in zip(hits["id"], hits["reason"], strict=True) if i not in done]
+        queued = {} if iid in done else {iid: self.describe(iid, "more like this: this item")}
+        queued.update({i: self.describe(i, reason) for i, reason in fresh[:k]})
+        self._queue.add_rechecks(queued)
+        self.events.emit("queue_changed", version=self.model_version)
+        return len(queued)
+
     # ------------------------------------------------------------------ labeling
     def label(self, item_id: str | int, label: str | Sequence[str]) -> None:
         """Store a label for an item; durable when this returns, then the model retrains.

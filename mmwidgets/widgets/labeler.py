@@ -34,6 +34,7 @@ class Labeler(SessionWidget):
 
     Keys, while the widget has focus: ``1``-``9`` then letters pick a label (in multi-label mode
     they toggle labels and ``Enter`` submits), ``Backspace`` or ``z`` undoes, ``s`` skips,
+    ``m`` puts the items most like this one next (:meth:`Session.queue_similar`),
     ``←``/``→`` walk through the history to fix a label, ``Space`` plays the first audio and
     ``Esc`` hands the keys back to the notebook.
 
@@ -74,6 +75,7 @@ class Labeler(SessionWidget):
         self._handle(kinds.LABEL, self._label)
         self._handle(kinds.SKIP, self._skip)
         self._handle(kinds.UNDO, self._undo)
+        self._handle(kinds.SIMILAR, self._similar)
         self._handle(kinds.HISTORY, self._history)
         self._handle(kinds.ITEM, self._item)
         self._handle(kinds.IMAGE, self._image)
@@ -117,6 +119,10 @@ class Labeler(SessionWidget):
         self.session.skip(item)
         self._poke("progress", "status")
         return {"done": item, **self._sync(args, out)}
+
+    def _similar(self, args: dict[str, Any], out: Outbox) -> dict[str, Any]:
+        self.session.queue_similar(str(args["item"]))
+        return self._sync(args, out)
 
     def _undo(self, args: dict[str, Any], out: Outbox) -> dict[str, Any]:
         undone = self.session.undo()

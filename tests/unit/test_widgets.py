@@ -675,3 +675,22 @@ def test_gallery_search_and_more_like_this_become_the_pages(make_session):
     assert (started.mode, started.remaining) == ("review", len(hits))
     with pytest.raises(ValueError, match="not both"):
         mm.Gallery(s, items=[first], query=word)
+
+
+def test_more_like_this_in_the_labeler_queues_the_neighbours_next(make_session, subset):
+    truth = _truth(subset)
+    s = make_session()
+    wire = Wire(mm.Labeler(s))
+    queue, _ = wire.result("sync", have=[])
+    shown = queue["queue"][0]["id"]
+    neighbours = list(s.similar(shown, k=10)["id"])
+    labeled = neighbours[0]
+    s.label(labeled, truth[labeled])  # a labeled neighbour is never queued again
+    result, _ = wire.result("similar", item=shown, have=[])
+    order = [q["id"] for q in result["queue"]]
+    assert order[0] == shown  # the item on screen stays on screen
+    assert len(order) >= 4
+    assert order[1:] == [i for i in neighbours if i != labeled][: len(order) - 1]
+    assert result["queue"][1]["reason"].startswith(f"like {shown} (fused): similarity")
+    result, _ = wire.result("label", item=shown, label=truth[shown], have=order)
+    assert [q["id"] for q in result["queue"]][:3] == order[1:4]  # labeling goes on in that order
