@@ -27,7 +27,14 @@ from mmwidgets.encoders._shard_plan import ShardPlan
 from mmwidgets.encoders._shard_task import PartResult, ShardResult, driver_marker, encode_shard
 from mmwidgets.encoders.cache import EmbeddingCache
 
-__all__ = ["DispatchStats", "ItemsCallback", "Transfer", "as_executor", "dispatch"]
+__all__ = [
+    "DispatchStats",
+    "ItemsCallback",
+    "Transfer",
+    "as_executor",
+    "check_executor",
+    "dispatch",
+]
 
 #: how shard results come back: "return" (pickled rows), "cache" (files in a shared cache
 #: folder), or "auto" (files where the worker sees the cache folder, rows elsewhere)
@@ -82,12 +89,17 @@ def as_executor(executor: Any) -> tuple[cf.Executor, int]:
     ):  # a dask.distributed Client, without importing dask here
         slots = sum(int(n) for n in executor.nthreads().values())
         return executor.get_executor(pure=False), max(1, slots)
+    check_executor(executor)
+    return executor, int(getattr(executor, "_max_workers", None) or 4)
+
+
+def check_executor(executor: Any) -> None:
+    """Raise TypeError unless ``executor`` can ``submit`` work (checked before any work)."""
     if not callable(getattr(executor, "submit", None)):
         raise TypeError(
             "executor must be a concurrent.futures.Executor (ProcessPoolExecutor, Ray's "
             f"RayExecutor, ...) or a dask.distributed Client, not {type(executor).__name__}"
         )
-    return executor, int(getattr(executor, "_max_workers", None) or 4)
 
 
 def dispatch(

@@ -11,7 +11,13 @@ import numpy as np
 
 from mmwidgets.data import list_modalities
 from mmwidgets.encoders._base import Encoder, create_encoder
-from mmwidgets.encoders._batch_dispatch import DispatchStats, ItemsCallback, Transfer, dispatch
+from mmwidgets.encoders._batch_dispatch import (
+    DispatchStats,
+    ItemsCallback,
+    Transfer,
+    check_executor,
+    dispatch,
+)
 from mmwidgets.encoders._batch_job import EncodingJob
 from mmwidgets.encoders._batch_progress import EncodingCancelledError, Progress, ProgressCallback
 from mmwidgets.encoders._batch_result import EncodedDataset, EncodingProblem
@@ -178,11 +184,7 @@ def _dispatch_options(
         if on_items is not None:
             raise ValueError("on_items is called as shards finish: it needs an executor")
         return None
-    if not callable(getattr(executor, "submit", None)):
-        raise TypeError(
-            "executor must be a concurrent.futures.Executor (ProcessPoolExecutor, Ray's "
-            f"RayExecutor, ...) or a dask.distributed Client, not {type(executor).__name__}"
-        )
+    check_executor(executor)
     return _Dispatch(executor, shard_size, transfer, on_items)  # type: ignore[arg-type]
 
 
