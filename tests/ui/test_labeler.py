@@ -5,6 +5,7 @@ Every assertion about labels reads the label store file from this process, not o
 
 from __future__ import annotations
 
+import json
 import textwrap
 import uuid
 from pathlib import Path
@@ -477,3 +478,26 @@ def test_a_banner_says_when_the_label_store_reconnects(notebook, tmp_path, pg_se
     assert stored() == ["food"]  # exactly once: the retry found it had not landed
     shown = nb.execute(f"print(labeler.connection, session.store.get({item!r}))")
     assert shown == "connected food\n"
+
+
+def test_m_brings_the_items_most_like_this_one_next(notebook, tmp_path):
+    store = tmp_path / "labels.sqlite"
+    nb = notebook([session_cell(store, per_class=10, background=False), LABELER])
+    nb.run_all()
+    root = widget(nb, 1)
+    first = shown_id(root)
+    nb.execute("import json")
+    root.press("m")
+    wait_until(
+        lambda: nb.execute("print(session.queue(1)[0].reason)").startswith("more like this"),
+        what="the item itself at the front", page=root.page,
+    )  # fmt: skip
+    like = nb.execute(f"print(json.dumps(list(session.similar({first!r}, k=5)['id'])))")
+    neighbours = json.loads(like)
+    assert root.get_attribute("data-shown") == first  # the item on screen stays on screen
+    root.press("1")
+    second = shown_id(root, other_than=first)
+    assert second == neighbours[0]
+    root.press("2")
+    assert shown_id(root, other_than=second) == neighbours[1]
+    assert wait_for_labels(store, 2, root) == {first: "animals", second: "food"}
