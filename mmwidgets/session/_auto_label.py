@@ -96,7 +96,12 @@ def confidence_thresholds(
         size = np.arange(1, len(order) + 1)
         # the deepest cut whose precision reaches the target *with confidence* (its Wilson
         # lower bound): the deepest cut whose plain precision reaches it overshoots by chance
-        candidates = np.flatnonzero((hits / size >= target_precision) & (size >= min_support))
+        ranked = confidence_of[order]
+        # a threshold admits every item of its confidence: cut only where the confidence drops
+        ends = np.append(ranked[1:] < ranked[:-1], True)
+        candidates = np.flatnonzero(
+            ends & (hits / size >= target_precision) & (size >= min_support)
+        )
         for cut in candidates[::-1].tolist():
             if _wilson_low(int(hits[cut]), int(size[cut]), confidence) >= target_precision:
                 out[name] = float(confidence_of[order[cut]])
