@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,25 +33,12 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 import pandas as pd
 import soundfile as sf
 import torch
+from _timing import ROUNDS, race
 
 from mmwidgets import Dataset, load_sample
 from mmwidgets.data.media import load_image
 from mmwidgets.encoders import EmbeddingCache, create_encoder, encode_dataset
 from mmwidgets.encoders.audio import SAMPLE_RATE, load_audio_16k
-
-#: turns of each measurement; the best of them is reported
-ROUNDS = 3
-
-
-def race(contenders: dict[str, Callable[[], Any]], repeats: int = ROUNDS) -> dict[str, float]:
-    """Best wall time of each, run in turns, so that a busy spell of the machine hits them all."""
-    best = dict.fromkeys(contenders, float("inf"))
-    for _ in range(repeats):
-        for name, fn in contenders.items():
-            start = time.perf_counter()
-            fn()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
 
 
 def batches(values: list[Any], size: int) -> list[list[Any]]:

@@ -13,26 +13,14 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
+from _timing import race
 
 from mmwidgets.active import KeywordIndex, cosine_scores, query_words, top_k
 
-ROUNDS = 3
 DIM = 128
 K = 50
-
-
-def best(contenders: dict[str, Callable[[], Any]]) -> dict[str, float]:
-    out = dict.fromkeys(contenders, float("inf"))
-    for _ in range(ROUNDS):
-        for name, fn in contenders.items():
-            start = time.perf_counter()
-            fn()
-            out[name] = min(out[name], time.perf_counter() - start)
-    return out
 
 
 def pool(n: int, rng: np.random.Generator) -> tuple[np.ndarray, list[str]]:
@@ -61,7 +49,7 @@ def measure(n: int, rng: np.random.Generator) -> str:
     start = time.perf_counter()
     index = KeywordIndex(texts)
     build = time.perf_counter() - start
-    t = best({"similarity": ours, "floor": floor, "keywords": lambda: index.scores(words)})
+    t = race({"similarity": ours, "floor": floor, "keywords": lambda: index.scores(words)})
     # exactness: the same top-k as a float64 brute force over the same fp16 rows
     rows = X.astype(np.float64)
     with np.errstate(invalid="ignore"):
