@@ -116,7 +116,10 @@ class Trainer:
         self._error: str | None = None
         self._grown: list[np.ndarray] = []  # rows the pool added since the last scoring
         self._busy = 0  # refreshes requested or running
-        self._wake = threading.Event()
+        self._wake = threading.Event()  # a label (or a caller) asks for a refresh
+        # anything for the thread to do: a refresh asked for, or a refit or a sweep made due
+        # (by a refresh on a caller's thread too, while the thread sleeps)
+        self._work = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -175,6 +178,7 @@ class Trainer:
     def request(self) -> None:
         """Ask for a refresh soon (bursts of requests coalesce into one)."""
         self._wake.set()
+        self._work.set()
 
     def pool_grew(self, rows: np.ndarray) -> None:
         """The pool published a view with ``rows`` newly embedded: train on it, rescore them."""
@@ -242,6 +246,8 @@ class Trainer:
             with self._lock:
                 self._generation, self._error = gen, None
                 self._sweeping = gen.model is not None and gen.scored_version < gen.version
+                if self._sweeping or self._refit_due:
+                    self._work.set()
         if gen.version != previous.version:
             self._events.emit("model_updated", version=gen.version, n_labels=gen.n_labels)
         self._events.emit("queue_changed", version=gen.version)
@@ -367,11 +373,13 @@ class Trainer:
         """Stop the thread (a running fit stops at its next epoch) and wait for it."""
         self._stop.set()
         self._wake.set()
+        self._work.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=timeout)
 
     def _run(self) -> None:
         while not self.should_stop():
+            self._work.clear()  # whatever is made due after this wakes the wait below
             if not self._wake.is_set():  # labels first; then the work that improves the queue
                 if self.rescoring:
                     self.sweep_step()  # one block, then look for new labels again
@@ -379,7 +387,8 @@ class Trainer:
                 if self.refit_due and self._pool.ready:
                     self._refresh_now(fresh=True)
                     continue
-            self._wake.wait()
+                self._work.wait()
+                continue
             if self.should_stop():
                 break
             time.sleep(self._delay)  # coalesce a burst of labels into one retrain

@@ -97,10 +97,23 @@ def test_public_refresh_racing_the_trainer_publishes_each_version_once(subset, t
             t.start()
         for t in threads:
             t.join()
-        assert s.wait(timeout=120)
+        assert s.wait(timeout=120), s.status()
     assert len(versions) >= 5
     assert versions == sorted(set(versions))  # no version published twice
     assert versions == list(range(versions[0], versions[0] + len(versions)))
+
+
+def test_a_refit_a_callers_refresh_makes_due_runs_while_the_trainer_sleeps(subset, tmp_path):
+    # found by CI: a refresh() on the caller's thread made a fresh refit due while the
+    # trainer's thread slept waiting for a label, so it never ran and wait() timed out
+    with subset_session(subset, tmp_path, retrain_delay=0.0, full_refit_every=1) as s:
+        assert s.wait(timeout=120)
+        _label(s, subset, 8)
+        assert s.wait(timeout=120), s.status()
+        before = s.model_version
+        s.refresh()  # a warm start on this thread: with full_refit_every=1 a refit is due
+        assert s.wait(timeout=60), s.status()
+        assert s.model_version == before + 2  # the warm start, then the refit it made due
 
 
 def test_a_slow_projection_blocks_neither_queue_nor_labels_nor_the_trainer(
