@@ -12,6 +12,7 @@ from mmwidgets._lazy import lazy_exports
 
 __all__ = [
     "DEFAULT_CLAIM_TTL_S",
+    "MODEL_ANNOTATOR",
     "RENDERERS",
     "AudioClip",
     "Dataset",
@@ -68,6 +69,7 @@ _LAZY = {
     "PostgresLabelStore": "mmwidgets.data._store_pg",
     "WatchesConnection": "mmwidgets.data._store_protocol",
     "DEFAULT_CLAIM_TTL_S": "mmwidgets.data._store_writes",
+    "MODEL_ANNOTATOR": "mmwidgets.data._store_values",
     "retry_locked": "mmwidgets.data._store_schema",
     **dict.fromkeys(
         ("list_store_backends", "open_store", "register_store_backend", "unregister_store_backend"),
@@ -100,6 +102,7 @@ if TYPE_CHECKING:
     from mmwidgets.data._store_pg import PostgresLabelStore
     from mmwidgets.data._store_protocol import LabelStoreProtocol, WatchesConnection
     from mmwidgets.data._store_schema import retry_locked
+    from mmwidgets.data._store_values import MODEL_ANNOTATOR
     from mmwidgets.data._store_writes import DEFAULT_CLAIM_TTL_S
     from mmwidgets.data.dataset import Dataset, Item
     from mmwidgets.data.media import (

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from mmwidgets.data._store_values import Label, decode_label
+from mmwidgets.data._store_values import Label, decode_label, source_of
 
 HISTORY_COLUMNS = (
     "seq",
@@ -22,7 +22,7 @@ HISTORY_COLUMNS = (
     "reason",
     "undoes",
 )
-CURRENT_COLUMNS = ("id", "label", "annotator", "time", "model_version", "reason")
+CURRENT_COLUMNS = ("id", "label", "annotator", "time", "model_version", "reason", "source")
 
 # Multi-label sets are joined with this in CSV; label_set() refuses labels that contain it.
 CSV_LABEL_SEPARATOR = "|"
@@ -49,6 +49,8 @@ def events_frame(
         "reason": pd.Series(reason, dtype=object),
         "undoes": pd.Series(undoes, dtype="Int64"),
     }
+    if "source" in columns:  # "model" for the model's own labels, else "person"
+        data["source"] = pd.Series([source_of(a) for a in annotator], dtype=object)
     return pd.DataFrame({name: data[name] for name in columns})
 
 

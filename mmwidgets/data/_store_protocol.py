@@ -56,6 +56,9 @@ class LabelStoreProtocol(Protocol):
     ) -> Any:
         """Label several items in one transaction (all or nothing)."""
 
+    def clear_batch(self, item_ids: Iterable[Any], annotator: str = ..., **meta: object) -> Any:
+        """Remove several items' labels by ``annotator`` in one transaction."""
+
     def skip(self, item_id: Any, annotator: str = ..., **meta: object) -> Any:
         """Record that an item was skipped."""
 
@@ -75,7 +78,7 @@ class LabelStoreProtocol(Protocol):
         """An item's current label (a tuple when multi-label), or None."""
 
     def current(self) -> pd.DataFrame:
-        """One row per labeled item: ``id, label, annotator, time, model_version, reason``."""
+        """One row per labeled item: id, label, annotator, time, model_version, reason, source."""
 
     def annotations(self) -> pd.DataFrame:
         """Every annotator's current label of every item: the columns of :meth:`current`."""

@@ -5,9 +5,11 @@ Every backend reads the same rows, each annotator's latest event per item that s
 is. Kept in Python rather than SQL so both backends resolve exactly alike.
 
 The rule, documented on :class:`~mmwidgets.data.LabelStore`: an adjudicated item takes its
-latest adjudication; otherwise the label most annotators currently give; a tie goes to the
-most recent of the tied labels (the item stays listed as disputed until adjudicated). An
-item nobody labels now but someone skipped is skipped.
+latest adjudication; otherwise the label most people currently give; a tie goes to the
+most recent of the tied labels (the item stays listed as disputed until adjudicated). The
+model's own label (annotator :data:`~mmwidgets.data.MODEL_ANNOTATOR`) counts only where no
+person labels the item, and never makes it disputed. An item nobody labels now but someone
+skipped is skipped.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mmwidgets.data._store_values import MODEL_ANNOTATOR
+
 __all__ = ["Resolved", "resolve"]
 
 Row = tuple[Any, ...]  # EVENT_COLUMNS order: seq, kind, item_id, labels, annotator, time, ...
 
-_KIND, _ITEM, _LABELS = 1, 2, 3
+_KIND, _ITEM, _LABELS, _ANNOTATOR = 1, 2, 3, 4
 
 
 @dataclass
@@ -35,7 +39,7 @@ class Resolved:
     skipped : list of str
         Items nobody labels now and whose latest event by someone is a skip.
     disputed : list of str
-        Items two or more annotators label differently, not adjudicated.
+        Items two or more people label differently, not adjudicated.
     annotations : list of rows
         Every annotator's current ``set`` row (adjudications excluded).
     adjudications : list of rows
@@ -57,10 +61,12 @@ def resolve(rows: Iterable[Row]) -> Resolved:
     >>> rows = [(1, "set", "a", '["cat"]', "ana", 0.0, None, None, None),
     ...         (2, "set", "a", '["dog"]', "ben", 0.0, None, None, None),
     ...         (3, "set", "a", '["dog"]', "cy", 0.0, None, None, None),
-    ...         (4, "skip", "b", None, "ana", 0.0, None, None, None)]
+    ...         (4, "skip", "b", None, "ana", 0.0, None, None, None),
+    ...         (5, "set", "c", '["cat"]', "model", 0.0, 3, "auto-label x", None),
+    ...         (6, "set", "a", '["cat"]', "model", 0.0, 3, "auto-label x", None)]
     >>> out = resolve(rows)
     >>> [(r[2], r[3], r[4]) for r in out.current], out.skipped, out.disputed
-    ([('a', '["dog"]', 'cy')], ['b'], ['a'])
+    ([('a', '["dog"]', 'cy'), ('c', '["cat"]', 'model')], ['b'], ['a'])
     """
     by_item: dict[str, list[Row]] = {}
     for row in rows:
@@ -81,9 +87,11 @@ def resolve(rows: Iterable[Row]) -> Resolved:
             if skips:
                 skipped.append((skips[-1][0], item))
             continue
-        out.current.append(_decide(sets))
-        if len({row[_LABELS] for row in sets}) > 1:
-            disputed.append((sets[-1][0], item))
+        people = [row for row in sets if row[_ANNOTATOR] != MODEL_ANNOTATOR]
+        deciding = people or sets  # a person's label always goes before the model's
+        out.current.append(_decide(deciding))
+        if len({row[_LABELS] for row in people}) > 1:
+            disputed.append((people[-1][0], item))
     out.current.sort(key=lambda row: row[0])
     out.annotations.sort(key=lambda row: row[0])
     out.adjudications.sort(key=lambda row: row[0])

@@ -73,6 +73,22 @@ def item_id_str(item_id: object) -> str:
     raise TypeError(f"item ids are non-empty str or int; got {item_id!r}")
 
 
+#: the annotator name of labels the model gives itself (``Session.auto_label``): their
+#: ``source`` is "model"; every other annotator's is "person"
+MODEL_ANNOTATOR = "model"
+
+
+def source_of(annotator: str) -> str:
+    """``"model"`` for :data:`MODEL_ANNOTATOR`'s events, ``"person"`` for everyone else's.
+
+    Examples
+    --------
+    >>> source_of("model"), source_of("ana")
+    ('model', 'person')
+    """
+    return "model" if annotator == MODEL_ANNOTATOR else "person"
+
+
 def annotator_str(annotator: object) -> str:
     """Check an annotator name."""
     if isinstance(annotator, str) and annotator:

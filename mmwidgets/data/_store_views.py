@@ -60,14 +60,17 @@ class StoreViews:
         """One row per item that currently has a label, in the order they were labeled.
 
         With several annotators, an item's label is its latest adjudication, else the label
-        most annotators give it now, else (a tie) the latest of the tied labels; ``annotator``
-        is whoever gave the deciding label. :meth:`annotations` has everyone's.
+        most people give it now, else (a tie) the latest of the tied labels; ``annotator``
+        is whoever gave the deciding label. The model's own labels (annotator
+        :data:`~mmwidgets.data.MODEL_ANNOTATOR`, written by ``Session.auto_label``) count
+        only where no person labels the item. :meth:`annotations` has everyone's.
 
         Returns
         -------
         pandas.DataFrame
             Columns ``id``, ``label`` (str, or sorted tuple of str in a multi-label store),
-            ``annotator``, ``time`` (UTC), ``model_version`` (nullable int), ``reason``.
+            ``annotator``, ``time`` (UTC), ``model_version`` (nullable int), ``reason``,
+            ``source`` (``"model"`` for the model's labels, else ``"person"``).
 
         Examples
         --------

@@ -150,7 +150,30 @@ class StoreWrites:
         >>> len(store)
         0
         """
-        return self._append("clear", [(item_id_str(item_id), None)], annotator_str(annotator))[0]
+        return self.clear_batch([item_id], annotator)[0]
+
+    def clear_batch(
+        self, item_ids: Iterable[ItemId], annotator: str = "default", **meta: object
+    ) -> list[Event]:
+        """Remove several items' labels by ``annotator`` in one transaction (all or none).
+
+        Each item gets a ``clear`` event; an item ``annotator`` never labeled gets one too,
+        which changes nothing. ``Session.revoke_auto_labels`` takes a batch of model labels
+        back this way (with ``reason``).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mmwidgets import LabelStore
+        >>> store = LabelStore(tempfile.mkdtemp() + "/l.sqlite", labels=["cat", "dog"])
+        >>> _ = store.set_batch([("a", "cat"), ("b", "dog")], annotator="ana")
+        >>> len(store.clear_batch(["a", "b"], annotator="ana", reason="wrong batch")), len(store)
+        (2, 0)
+        """
+        who = annotator_str(annotator)
+        version, reason = event_meta(meta)
+        rows = [(item_id_str(item), None) for item in item_ids]
+        return self._append("clear", rows, who, version, reason) if rows else []
 
     def skip(self, item_id: ItemId, annotator: str = "default", **meta: object) -> Event:
         """Record that an annotator passed on an item; it ends up unlabeled and in :meth:`skipped`.

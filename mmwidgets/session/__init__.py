@@ -8,6 +8,7 @@ It imports no widget code.
 from __future__ import annotations
 
 from mmwidgets.session._agreement import Agreement, agreement
+from mmwidgets.session._auto_audit import AutoLabelAudit
 from mmwidgets.session._events import EVENT_KINDS, Event, EventHub
 from mmwidgets.session._metrics import Metrics
 from mmwidgets.session._pool import PoolView
@@ -20,6 +21,7 @@ from mmwidgets.session.session import Session
 __all__ = [
     "EVENT_KINDS",
     "Agreement",
+    "AutoLabelAudit",
     "Evaluation",
     "Event",
     "EventHub",

@@ -94,8 +94,11 @@ class Assignment:
         if not self.team:
             return set(store.labeled_ids()) | set(store.skipped())
         done = set(store.done_by(self.annotator)) | set(store.adjudications()["id"])
-        per_item = store.annotations().groupby("id")["annotator"].nunique()
+        annotations = store.annotations()
+        people = annotations[annotations["source"] == "person"]
+        per_item = people.groupby("id")["annotator"].nunique()
         done.update(item for item, n in per_item.items() if n >= self.needed(str(item)))
+        done.update(annotations.loc[annotations["source"] == "model", "id"])  # auto-labeled
         return done
 
     def claim(self, item_ids: Iterable[str]) -> list[str]:

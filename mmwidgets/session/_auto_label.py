@@ -1,17 +1,19 @@
 """Model labels with a measured precision: which items to propose, what to audit, how sure.
 
-The statistics behind ``auto_label`` (issue: "find and finish"), as pure functions so that
-they can be tested on planted data and reused by the session:
+The statistics behind :meth:`Session.auto_label`, as pure functions so that they can be
+tested on planted data:
 
-1. :func:`confidence_thresholds` picks, per class, the lowest confidence at which the
-   out-of-fold predictions of the labeled items reach the target precision. Those items were
-   chosen by active learning (the hard ones), so the estimate errs on the safe side;
-2. :func:`propose` lists the unlabeled items above their class's threshold;
+1. :func:`calibrate` fits one temperature to the out-of-fold predictions of the labeled
+   items (:func:`mmwidgets.fusion.fit_temperature`) and applies it to the pool's
+   probabilities, so that a confidence of 0.97 is right about 97 % of the time;
+2. :func:`propose` takes, per class, the largest set of its most confident predictions whose
+   expected precision (their mean calibrated confidence) reaches the target;
 3. :func:`audit_sample` draws a seeded random sample of each class's proposals for a person to
-   confirm or correct;
+   confirm or correct (:func:`default_audit_size` says how many can prove the target);
 4. :func:`estimate` turns the audit into a precision per class with a Wilson interval
-   (scipy's ``binomtest``, not hand-written) and says which classes meet the target by their
-   lower bound: only those may be committed.
+   (scipy's ``binomtest``, not hand-written) and says which classes meet the target by a
+   one-sided lower bound: only those may be committed. The interval treats the proposals
+   as unlimited; for a finite set of proposals it is conservative.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import numpy as np
 __all__ = [
     "ClassEstimate",
     "audit_sample",
-    "confidence_thresholds",
+    "calibrate",
+    "default_audit_size",
     "estimate",
     "propose",
 ]
@@ -34,19 +37,22 @@ __all__ = [
 class ClassEstimate:
     """The audited precision of one class's model labels.
 
+    ``low`` is a one-sided lower bound at ``confidence``: the precision is at least ``low``
+    with that confidence; ``(low, high)`` is the two-sided Wilson interval at level
+    ``2 * confidence - 1`` (90 % for the default 0.95).
+
     Examples
     --------
     >>> from mmwidgets.session._auto_label import estimate
-    >>> e = estimate({"cat": (29, 30)}, target=0.8)[0]
+    >>> e = estimate({"cat": (59, 60)}, target=0.9)[0]
     >>> e.label, e.audited, round(e.precision, 3), e.meets
-    ('cat', 30, 0.967, True)
+    ('cat', 60, 0.983, True)
     """
 
     label: str
     audited: int
     correct: int
     precision: float
-    #: the Wilson interval of the precision, at ``confidence``
     low: float
     high: float
     confidence: float
@@ -54,89 +60,90 @@ class ClassEstimate:
     meets: bool
 
 
-def confidence_thresholds(
-    targets: Sequence[str],
-    proba: np.ndarray,
-    class_names: Sequence[str],
-    target_precision: float,
-    *,
-    min_support: int = 5,
-    confidence: float = 0.95,
-) -> dict[str, float | None]:
-    """Per class, the lowest confidence whose out-of-fold precision reaches the target.
+def calibrate(
+    oof_proba: np.ndarray, targets: np.ndarray, proba: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """``proba`` softened (or sharpened) by the temperature that fits the out-of-fold ones.
 
-    Among the labeled items the out-of-fold model predicts as the class, sorted by confidence,
-    the threshold is the confidence of the last item of the largest top slice whose precision
-    is at least ``target_precision`` by the lower bound of its Wilson interval at
-    ``confidence``; None when fewer than ``min_support`` items are predicted as the class or no
-    slice qualifies (the class is then never proposed).
+    ``oof_proba`` are held-out probabilities of labeled items whose class indices are
+    ``targets``; returns the calibrated ``proba`` and the temperature.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from mmwidgets.session._auto_label import confidence_thresholds
-    >>> proba = np.array([[.99, .01]] * 30 + [[.8, .2]] * 30)
-    >>> t = confidence_thresholds(["a"] * 30 + ["b"] * 30, proba, ["a", "b"], 0.8)
-    >>> float(t["a"]), t["b"]
-    (0.99, None)
+    >>> from mmwidgets.session._auto_label import calibrate
+    >>> oof = np.array([[0.99, 0.01], [0.99, 0.01], [0.01, 0.99], [0.99, 0.01]])
+    >>> calibrated, t = calibrate(oof, np.array([0, 1, 1, 0]), oof)  # one of four is wrong
+    >>> t > 1.0, bool(calibrated.max() < 0.99)
+    (True, True)
     """
-    _check_target(target_precision)
-    names = list(class_names)
-    truth = np.asarray([names.index(t) for t in targets], dtype=np.int64)
-    predicted = proba.argmax(axis=1)
-    confidence_of = proba.max(axis=1)
-    out: dict[str, float | None] = {}
-    for c, name in enumerate(names):
-        rows = np.flatnonzero(predicted == c)
-        out[name] = None
-        if len(rows) < min_support:
-            continue
-        order = rows[np.argsort(-confidence_of[rows], kind="stable")]
-        hits = np.cumsum(truth[order] == c)
-        size = np.arange(1, len(order) + 1)
-        # the deepest cut whose precision reaches the target *with confidence* (its Wilson
-        # lower bound): the deepest cut whose plain precision reaches it overshoots by chance
-        ranked = confidence_of[order]
-        # a threshold admits every item of its confidence: cut only where the confidence drops
-        ends = np.append(ranked[1:] < ranked[:-1], True)
-        candidates = np.flatnonzero(
-            ends & (hits / size >= target_precision) & (size >= min_support)
-        )
-        for cut in candidates[::-1].tolist():
-            if _wilson_low(int(hits[cut]), int(size[cut]), confidence) >= target_precision:
-                out[name] = float(confidence_of[order[cut]])
-                break
-    return out
+    from mmwidgets.fusion import fit_temperature
+
+    temperature = fit_temperature(_logits(oof_proba), np.asarray(targets, dtype=np.int64))
+    z = _logits(proba) / temperature
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32), temperature
+
+
+def _logits(proba: np.ndarray) -> np.ndarray:
+    return np.log(np.clip(np.asarray(proba, dtype=np.float64), 1e-12, 1.0))
 
 
 def propose(
-    proba: np.ndarray,
-    class_names: Sequence[str],
-    thresholds: Mapping[str, float | None],
-    excluded: np.ndarray,
+    proba: np.ndarray, class_names: Sequence[str], target: float, excluded: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Rows predicted as each class with at least its threshold's confidence (not excluded).
+    """Per class, its most confident predictions whose mean confidence reaches ``target``.
+
+    Rows predicted as the class (not ``excluded``) are taken from the most confident down
+    while their mean (calibrated) confidence, their expected precision, stays at least
+    ``target``; each class's rows are returned sorted.
 
     Examples
     --------
     >>> import numpy as np
     >>> from mmwidgets.session._auto_label import propose
-    >>> proba = np.array([[.9, .1], [.6, .4], [.2, .8]])
-    >>> {k: v.tolist() for k, v in propose(proba, ["a", "b"], {"a": .8, "b": None},
-    ...                                    np.zeros(3, bool)).items()}
-    {'a': [0], 'b': []}
+    >>> proba = np.array([[.99, .01], [.9, .1], [.6, .4], [.2, .8]])
+    >>> {k: v.tolist() for k, v in propose(proba, ["a", "b"], .9, np.zeros(4, bool)).items()}
+    {'a': [0, 1], 'b': []}
     """
+    _check_target(target)
     predicted = proba.argmax(axis=1)
-    confidence = proba.max(axis=1)
+    confidence = proba.max(axis=1).astype(np.float64)
     out: dict[str, np.ndarray] = {}
     for c, name in enumerate(class_names):
-        threshold = thresholds.get(name)
-        if threshold is None:
-            out[name] = np.zeros(0, dtype=np.int64)
-            continue
-        keep = (predicted == c) & (confidence >= threshold) & ~excluded
-        out[name] = np.flatnonzero(keep)
+        rows = np.flatnonzero((predicted == c) & ~excluded)
+        order = rows[np.argsort(-confidence[rows], kind="stable")]
+        # sorted from the most confident, the running mean only falls: a prefix qualifies
+        expected = np.cumsum(confidence[order]) / np.arange(1, len(order) + 1)
+        n = int(np.count_nonzero(expected >= target))
+        out[name] = np.sort(order[:n])
     return out
+
+
+def default_audit_size(target: float, confidence: float = 0.95) -> int:
+    """Audit items per class: twice the fewest with which an all-correct audit meets ``target``.
+
+    Twice, so that a class whose labels are a little better than the target can pass with
+    an error in the audit (one in 104 at 0.95).
+
+    Examples
+    --------
+    >>> from mmwidgets.session._auto_label import default_audit_size
+    >>> default_audit_size(0.95), default_audit_size(0.9)
+    (104, 50)
+    """
+    _check_target(target)
+    lo, hi = 1, 2
+    while _lower(hi, hi, confidence) < target:  # all correct, and still short of the target
+        lo, hi = hi, hi * 2
+    while lo < hi:  # the fewest all-correct items whose lower bound reaches the target
+        mid = (lo + hi) // 2
+        if _lower(mid, mid, confidence) >= target:
+            hi = mid
+        else:
+            lo = mid + 1
+    return 2 * hi
 
 
 def audit_sample(
@@ -165,8 +172,8 @@ def estimate(
 ) -> list[ClassEstimate]:
     """Precision per class from ``{label: (correct, audited)}``, with Wilson intervals.
 
-    A class with nothing audited gets precision NaN, the interval (0, 1), and never meets
-    the target.
+    A class meets the target when the one-sided lower bound at ``confidence`` reaches it. A
+    class with nothing audited gets precision NaN, the interval (0, 1), and never meets it.
 
     Examples
     --------
@@ -175,6 +182,7 @@ def estimate(
     [('a', True), ('b', False)]
     """
     _check_target(target)
+    _check_confidence(confidence)
     out = []
     for name, (correct, n) in audited.items():
         if not 0 <= correct <= n:
@@ -182,7 +190,7 @@ def estimate(
         if n == 0:
             out.append(ClassEstimate(name, 0, 0, float("nan"), 0.0, 1.0, confidence, False))
             continue
-        low, high = _wilson(correct, n, confidence)
+        low, high = _wilson(correct, n, 2 * confidence - 1)  # its lower end: one-sided
         out.append(
             ClassEstimate(name, n, correct, correct / n, low, high, confidence, low >= target)
         )
@@ -196,8 +204,14 @@ def _wilson(correct: int, n: int, confidence: float) -> tuple[float, float]:
     return float(ci.low), float(ci.high)
 
 
-def _wilson_low(correct: int, n: int, confidence: float) -> float:
-    return _wilson(correct, n, confidence)[0]
+def _lower(correct: int, n: int, confidence: float) -> float:
+    """The one-sided lower bound at ``confidence``."""
+    return _wilson(correct, n, 2 * confidence - 1)[0]
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0.5 < confidence < 1.0:
+        raise ValueError(f"a confidence is between 0.5 and 1 (exclusive), got {confidence!r}")
 
 
 def _check_target(target: float) -> None:

@@ -37,8 +37,10 @@ class Candidates:
         queue: QueueState,
         pool: Pool,
         assignment: Assignment,
+        train_on_model_labels: bool = False,
     ) -> None:
         self._ids = ids
+        self._with_model = train_on_model_labels
         self._assignment = assignment
         self._dataset = pool.dataset
         self._store = store
@@ -64,9 +66,11 @@ class Candidates:
         """Make the queue's done set what the store says (after undo, or before a retrain)."""
         self._queue.reset_done(self.stored_done())
 
-    def labeled_rows(self) -> tuple[np.ndarray, list[Any]]:
-        """Pool rows and labels of every currently labeled item of this dataset."""
+    def labeled_rows(self, model: bool = False) -> tuple[np.ndarray, list[Any]]:
+        """Pool rows and labels of the items people label now (``model``: and the model)."""
         current = self._store.current()
+        if not model:
+            current = current[current["source"] == "person"]
         found = [self.row(str(i)) for i in current["id"]]
         keep = np.array([row is not None for row in found], dtype=bool)
         rows = np.array([row for row in found if row is not None], dtype=np.int64)
@@ -112,9 +116,13 @@ class Candidates:
         Labeled items still being encoded (while an executor's shards arrive) wait.
         """
         self.sync_done()
-        rows, labels = self.labeled_rows()
+        rows, labels = self.training_labels()
         pending = self._pool.view().pending if self._pool.ready else None
         if pending is not None and len(rows):
             keep = ~pending[rows]
             rows, labels = rows[keep], [label for label, k in zip(labels, keep, strict=True) if k]
         return TrainingInput(rows=rows, labels=labels, excluded=self.excluded())
+
+    def training_labels(self) -> tuple[np.ndarray, list[Any]]:
+        """The labeled rows the model trains on: people's, and the model's own if asked."""
+        return self.labeled_rows(model=self._with_model)

@@ -56,11 +56,11 @@ class Inspector:
 
     def evaluation(self, timeout: float | None) -> Evaluation:
         """The out-of-fold evaluation of the labels stored now (computed here if stale)."""
+        rows, labels = self._labeled()  # people's labels only: the model's are not evidence
         latest = self._evaluator.latest()
-        if latest is not None and latest.n_labels == len(self._store):
+        if latest is not None and latest.n_labels == len(labels):
             return latest
         self._pool.wait_ready(timeout, progress=self._progress)
-        rows, labels = self._labeled()
         if len(labels) < 2:
             raise ValueError("label at least two items (two classes) before asking for metrics")
         return self._evaluator.evaluate(rows, labels)

@@ -156,7 +156,8 @@ class SessionReads:
             caught_up = (
                 gen.version >= version
                 if version is not None
-                else gen.n_labels == len(self.store) and self._trainer.idle
+                else gen.n_labels == len(self._candidates.training_labels()[1])
+                and self._trainer.idle
             )
             if caught_up and self._pool.ready and not self._trainer.training:
                 return True

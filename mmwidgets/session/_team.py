@@ -20,7 +20,7 @@ class SessionTeam(SessionReview):
     """Team reads of a Session; see :class:`~mmwidgets.session.Session`."""
 
     def agreement(self) -> Agreement:
-        """Inter-annotator agreement on the items two or more annotators labeled.
+        """Inter-annotator agreement on the items two or more people labeled (never the model).
 
         Cohen's kappa per annotator pair (scikit-learn), Fleiss' kappa (statsmodels) and
         Krippendorff's alpha (the ``krippendorff`` package), overall and per class, and the
@@ -35,7 +35,7 @@ class SessionTeam(SessionReview):
         >>> session.agreement().n_overlapped >= 0
         True
         """
-        return agreement(self.store.annotations(), self.labels)
+        return agreement(_people(self.store.annotations()), self.labels)
 
     def disagreements(self) -> pd.DataFrame:
         """Items annotators label differently and nobody adjudicated: a review queue.
@@ -59,7 +59,7 @@ class SessionTeam(SessionReview):
         import pandas as pd
 
         disputed = self.store.disputed()
-        annotations = self.store.annotations()
+        annotations = _people(self.store.annotations())
         annotations = annotations[annotations["id"].isin(disputed)]
         current = self.store.current().set_index("id")["label"]
         rows: list[dict[str, Any]] = []
@@ -77,6 +77,11 @@ class SessionTeam(SessionReview):
         frame = pd.DataFrame(rows, columns=["id", "labels", "label", "reason"])
         frame.attrs["review"] = "disagreements"  # a Gallery over it adjudicates
         return frame
+
+
+def _people(annotations: pd.DataFrame) -> pd.DataFrame:
+    """The people's annotations: the model's own labels are not a second opinion."""
+    return annotations[annotations["source"] == "person"]
 
 
 def _shown(label: Any) -> str:

@@ -53,6 +53,7 @@ def build_parts(
     assignment: Assignment,
     executor: Any = None,
     shard_size: int = 256,
+    train_on_model_labels: bool = False,
 ) -> Parts:
     """The parts of a Session over ``dataset`` labeled into ``store``."""
     events = EventHub()
@@ -73,15 +74,23 @@ def build_parts(
     )
     queue = QueueState(seed)
     candidates = Candidates(
-        ids=dataset.ids, store=store, queue=queue, pool=pool, assignment=assignment
-    )
+        ids=dataset.ids, store=store, queue=queue, pool=pool, assignment=assignment,
+        train_on_model_labels=train_on_model_labels,
+    )  # fmt: skip
+
+    def evaluate_people(rows: Any, labels: list[Any]) -> None:
+        # cross-validation scores people's labels only: the model's own are not evidence
+        evaluator.after_update(
+            *(candidates.labeled_rows() if train_on_model_labels else (rows, labels))
+        )
+
     candidates.sync_done()
     trainer = Trainer(
         pool=pool,
         model=estimator,
         strategy=strategy,
         inputs=candidates.training_input,
-        on_update=lambda rows, labels: evaluator.after_update(rows, labels),
+        on_update=evaluate_people,
         queue_size=queue_size,
         full_refit_every=full_refit_every,
         retrain_delay=retrain_delay,

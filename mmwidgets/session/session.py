@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from mmwidgets.active import resolve_strategy
 from mmwidgets.data import (
     DEFAULT_CLAIM_TTL_S,
+    MODEL_ANNOTATOR,
     Dataset,
     LabelStoreProtocol,
     WatchesConnection,
@@ -24,9 +25,9 @@ from mmwidgets.data import (
 )
 from mmwidgets.session import _lifecycle
 from mmwidgets.session._assignment import Assignment, check_overlap
+from mmwidgets.session._auto_labeling import SessionAutoLabel
 from mmwidgets.session._given import check_embeddings
 from mmwidgets.session._model import model_template
-from mmwidgets.session._search import SessionSearch
 from mmwidgets.session._state import Generation, QueuedItem
 from mmwidgets.session._wiring import build_parts
 
@@ -40,7 +41,7 @@ Columns = str | Sequence[str] | None
 DEFAULT_TIMEOUT = 600.0
 
 
-class Session(SessionSearch):
+class Session(SessionAutoLabel):
     """Label a pool of multimodal items while a fused model learns from every label.
 
     Parameters
@@ -123,6 +124,10 @@ class Session(SessionSearch):
         of the last full pass and as many random ones, and the queue is reranked among them;
         the rest of the pool is rescored in the background and ranked whole when done.
         Pools up to four times this size are rescored whole every time.
+    train_on_model_labels : bool
+        Train on the model's own labels (:meth:`auto_label`) as well as people's. Off by
+        default: they add little the model does not know. Metrics and suspected errors are
+        always computed on people's labels only.
 
     The models train and score on compact inputs: each embedding column wider than 128 is
     projected once, by a PCA fitted on a sample of the pool, to 128 fp16 dims
@@ -178,7 +183,13 @@ class Session(SessionSearch):
         timeout: float = DEFAULT_TIMEOUT,
         embeddings: Mapping[str, Any] | None = None,
         rescore_top: int = 4096,
+        train_on_model_labels: bool = False,
     ) -> None:
+        if annotator == MODEL_ANNOTATOR:
+            raise ValueError(
+                f"annotator {MODEL_ANNOTATOR!r} is reserved for the model's own labels "
+                "(auto_label); choose another name"
+            )
         resolve_strategy(strategy)  # names are checked before anything is opened or written
         template = model_template(model, fusion, seed)
         dataset = _as_dataset(
@@ -202,6 +213,7 @@ class Session(SessionSearch):
             full_refit_every=full_refit_every, metrics_every=metrics_every,
             embeddings=embeddings, rescore_top=rescore_top,
             executor=executor, shard_size=shard_size,
+            train_on_model_labels=train_on_model_labels,
             check_media=not isinstance(data, Dataset) and background,
             assignment=self._assignment,
         )  # fmt: skip

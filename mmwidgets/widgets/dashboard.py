@@ -84,7 +84,8 @@ class _Panel(SessionWidget):
             "agreement": None,
         }
         # a team's agreement, once two people labeled something (NaN leaves as None)
-        if s.store.annotations()["annotator"].nunique() >= 2:
+        annotations = s.store.annotations()
+        if annotations.loc[annotations["source"] == "person", "annotator"].nunique() >= 2:
             data["agreement"] = s.agreement().as_dict()
         if evaluation is not None:
             data |= {

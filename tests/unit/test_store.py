@@ -39,7 +39,9 @@ def test_set_then_current_holds_latest_label_with_meta(make_store: StoreFactory)
         reason="uncertain",
     )
     current = store.current()
-    assert list(current.columns) == ["id", "label", "annotator", "time", "model_version", "reason"]
+    assert list(current.columns) == [
+        "id", "label", "annotator", "time", "model_version", "reason", "source"
+    ]  # fmt: skip
     assert current["id"].tolist() == ["b", "a"]  # order of latest labeling
     assert current["label"].tolist() == ["dog", "bird"]
     row = current.set_index("id").loc["a"]
