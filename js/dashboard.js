@@ -80,10 +80,21 @@ function render({ model, el }) {
     return h("span", {}, `${caption} `, h("span", { class: "mmw-metric", "data-name": name, text: fixed(value, 3) }));
   }
 
+  function sourcesLine(sources) {
+    // who labeled what: people, and the model (auto_label) with its audited precision
+    if (!sources?.model) return null;
+    const lows = (sources.audits ?? []).map((a) => a.low).filter((v) => v != null);
+    const audited = lows.length ? ` (audited precision ≥ ${fixed(Math.min(...lows), 3)})` : "";
+    return h("span", { class: "mmw-sources" },
+      h("span", { "data-name": "people", text: `${sources.people} by people` }), " · ",
+      h("span", { "data-name": "model", text: `${sources.model} by the model${audited}` }));
+  }
+
   function drawHead(data) {
     const m = data.metrics;
     replace(head,
       h("span", { class: "mmw-panel-title", text: `${data.n_labeled} labeled` }),
+      sourcesLine(data.sources),
       m ? [metric("accuracy", "accuracy", m.accuracy), metric("macro_f1", "macro-F1", m.macro_f1),
         metric("macro_precision", "precision", m.macro_precision), metric("macro_recall", "recall", m.macro_recall),
         metric("mean_average_precision", "mAP", m.mean_average_precision),

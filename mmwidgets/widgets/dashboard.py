@@ -67,8 +67,9 @@ class _Panel(SessionWidget):
         """
         s = self.session
         evaluation = s.latest_evaluation()
-        stale = evaluation is None or evaluation.n_labels != len(s.store)
-        if evaluate and stale and len(s.store) >= 2 and s.ready:
+        sources = s.label_sources()  # evaluations see people's labels only
+        stale = evaluation is None or evaluation.n_labels != sources["people"]
+        if evaluate and stale and sources["people"] >= 2 and s.ready:
             evaluation = s.evaluation()
         data: dict[str, Any] = {
             "curve": s.learning_curve()[["n_labels", "accuracy", "macro_f1"]].to_dict("records"),
@@ -77,6 +78,7 @@ class _Panel(SessionWidget):
             "weights": s.modality_weights(),
             "fusion": s.fusion,
             "n_labeled": len(s.store),
+            "sources": sources,
             "model_version": s.model_version,
             "metrics": None,
             "ablation": [],

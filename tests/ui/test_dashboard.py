@@ -75,6 +75,16 @@ def test_charts_show_the_session_metrics(notebook, tmp_path):
     expect(root.locator(".mmw-metric[data-name=accuracy]")).to_have_text(
         f"{_metrics(nb)['accuracy']:.3f}"
     )
+    # the model's own labels (as auto_label writes them) are counted apart, never evaluated
+    nb.execute(
+        "from mmwidgets.data import MODEL_ANNOTATOR\n"
+        "picks = [(q.id, truth[q.id]) for q in session.queue(5)]\n"
+        "session.store.set_batch(picks, MODEL_ANNOTATOR, reason='auto-label ui')\n"
+        "dash.refresh()"
+    )
+    expect(root.locator(".mmw-sources [data-name=model]")).to_have_text("5 by the model")
+    expect(root.locator(".mmw-sources [data-name=people]")).to_have_text("40 by people")
+    assert root.get_attribute("data-evaluated-on") == "40"
 
 
 def test_a_confusion_cell_opens_its_items_for_review(notebook, tmp_path):

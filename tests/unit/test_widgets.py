@@ -694,3 +694,21 @@ def test_more_like_this_in_the_labeler_queues_the_neighbours_next(make_session, 
     assert result["queue"][1]["reason"].startswith(f"like {shown} (fused): similarity")
     result, _ = wire.result("label", item=shown, label=truth[shown], have=order)
     assert [q["id"] for q in result["queue"]][:3] == order[1:4]  # labeling goes on in that order
+
+
+def test_dashboard_counts_labels_by_people_and_by_the_model_apart(make_session, subset):
+    from mmwidgets.data import MODEL_ANNOTATOR
+
+    truth = _truth(subset)
+    s = make_session()
+    people = list(subset["id"][:6])
+    s.label_many({i: truth[i] for i in people})
+    model = list(subset["id"][6:10])
+    s.store.set_batch([(i, truth[i]) for i in model], MODEL_ANNOTATOR, reason="auto-label x")
+    dash = mm.Dashboard(s)
+    sources = dash.data["sources"]
+    assert (sources["people"], sources["model"]) == (6, 4)
+    assert dash.data["n_labeled"] == 10
+    # one person and the model: no agreement panel, the model is no second annotator
+    assert dash.data["agreement"] is None
+    dash.close()
