@@ -17,7 +17,10 @@ from mmwidgets.session._auto_label import ClassEstimate, estimate
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["REPORT_COLUMNS", "AutoLabelAudit", "audit_reason"]
+__all__ = ["BATCH", "REPORT_COLUMNS", "AutoLabelAudit", "audit_reason"]
+
+#: the report row of a batch audit's pooled estimate (``auto_label(by="batch")``)
+BATCH = "(batch)"
 
 REPORT_COLUMNS = [
     "label", "proposed", "audit", "answered", "correct", "precision", "low", "high", "meets",
@@ -52,10 +55,16 @@ class AutoLabelAudit:
         :meth:`Session.revoke_auto_labels` takes them back by it.
     target, confidence : float
         The precision to prove, and the confidence of the lower bound that must reach it.
+    by : {"class", "batch"}
+        Prove the target per class (each class audited and committed on its own evidence), or
+        for the whole batch (one random audit of all proposals; all classes or none).
     model_version : int
         The model whose predictions are proposed (recorded with every model label).
     temperature : float
         The calibration fitted to the out-of-fold predictions (> 1 softens them).
+    aim : float
+        The expected precision the proposals were chosen at: above the target, so that the
+        audit can prove it (:func:`~mmwidgets.session._auto_label.aim_precision`).
     proposals : pandas.DataFrame
         ``id``, ``label`` (the model's), ``confidence`` (calibrated) and ``audit`` (sampled).
     classes : tuple of str
@@ -67,10 +76,12 @@ class AutoLabelAudit:
     confidence: float
     model_version: int
     temperature: float
+    aim: float
     proposals: pd.DataFrame
     classes: tuple[str, ...]
     store: LabelStoreProtocol = field(repr=False)
     committer: Callable[[AutoLabelAudit], pd.DataFrame] = field(repr=False)
+    by: str = "class"
     committed: int | None = None
 
     @property
@@ -96,30 +107,47 @@ class AutoLabelAudit:
         return sample.assign(answer=pd.Series(given, index=sample.index, dtype=object))
 
     def estimates(self) -> list[ClassEstimate]:
-        """Per class with an audit, the precision estimated from its answers so far."""
+        """Per class with an audit, the precision estimated from its answers so far.
+
+        A batch audit adds the pooled estimate of all its answers, labeled :data:`BATCH`.
+        """
         answers = self.answers()
-        counts: dict[str, tuple[int, int]] = {}
-        for label, group in answers.groupby("proposed", sort=False):
-            done = group[group["answer"].notna()]
-            counts[str(label)] = (int((done["answer"] == label).sum()), len(done))
+        done = answers[answers["answer"].notna()]
+        right = done["answer"] == done["proposed"]
+        counts = {
+            str(label): (int(right[group.index].sum()), len(group))
+            for label, group in done.groupby("proposed", sort=False)
+        }
+        if self.by == "batch":
+            counts[BATCH] = (int(right.sum()), len(done))
         return estimate(counts, self.target, self.confidence)
 
     def report(self) -> pd.DataFrame:
         """Per class: proposed, audited, answered, correct, the precision and its interval.
 
         ``meets`` is True only for a class whose every audit item is answered and whose
-        lower bound reaches the target: :meth:`commit` labels only those classes.
+        lower bound reaches the target: :meth:`commit` labels only those classes. In a batch
+        audit, a last row (:data:`BATCH`) holds the pooled estimate, which alone decides: every
+        class meets when it does, once the whole audit is answered.
         """
         import pandas as pd
 
         answers = self.answers()
         found = {e.label: e for e in self.estimates()}
         rows: list[dict[str, Any]] = []
-        for label in self.classes:
-            group = self.proposals[self.proposals["label"] == label]
+        batch = None
+        if self.by == "batch":
+            total, given = len(answers), int(answers["answer"].notna().sum())
+            pooled = found.get(BATCH)
+            batch = pooled is not None and pooled.meets and given == total
+        for label in (*self.classes, BATCH) if self.by == "batch" else self.classes:
+            pick = slice(None) if label == BATCH else self.proposals["label"] == label
+            group = self.proposals[pick]
             e = found.get(label)
             sampled = int(group["audit"].sum())
-            answered = int(answers.loc[answers["proposed"] == label, "answer"].notna().sum())
+            mine = answers if label == BATCH else answers[answers["proposed"] == label]
+            answered = int(mine["answer"].notna().sum())
+            own = e is not None and e.meets and answered == sampled
             rows.append(
                 {
                     "label": label,
@@ -130,7 +158,7 @@ class AutoLabelAudit:
                     "precision": float("nan") if e is None else e.precision,
                     "low": 0.0 if e is None else e.low,
                     "high": 1.0 if e is None else e.high,
-                    "meets": e is not None and e.meets and answered == sampled,
+                    "meets": own if batch is None else batch,
                 }
             )
         return pd.DataFrame(rows, columns=REPORT_COLUMNS)
