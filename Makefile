@@ -45,8 +45,11 @@ mmwidgets/static/.built: node_modules/.package-lock.json js/build.mjs $(JS_SOURC
 	node js/build.mjs
 	@touch $@
 
+# JupyterLab refuses to run as root without --allow-root (as on CI machines and containers)
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
 demo: setup
-	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser notebooks/quickstart.ipynb
+	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser $(ALLOW_ROOT) notebooks/quickstart.ipynb
 
 lint: setup
 	$(BIN)/ruff check mmwidgets tests benchmarks scripts conftest.py

@@ -93,6 +93,13 @@ def _write_jsonl(frame: pd.DataFrame, path: Path, multi_label: bool) -> None:
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path, multi_label: bool) -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise ImportError(
+            "exporting to Parquet needs pyarrow: pip install 'mmwidgets[export]' "
+            "(or export to .csv or .jsonl)"
+        ) from None
     _list_frame(frame, multi_label).to_parquet(path, index=False)
 
 

@@ -62,9 +62,6 @@ class AutoLabelAudit:
         The model whose predictions are proposed (recorded with every model label).
     temperature : float
         The calibration fitted to the out-of-fold predictions (> 1 softens them).
-    aim : float
-        The expected precision the proposals were chosen at: above the target, so that the
-        audit can prove it (:func:`~mmwidgets.session._auto_label.aim_precision`).
     proposals : pandas.DataFrame
         ``id``, ``label`` (the model's), ``confidence`` (calibrated) and ``audit`` (sampled).
     classes : tuple of str
@@ -76,7 +73,6 @@ class AutoLabelAudit:
     confidence: float
     model_version: int
     temperature: float
-    aim: float
     proposals: pd.DataFrame
     classes: tuple[str, ...]
     store: LabelStoreProtocol = field(repr=False)

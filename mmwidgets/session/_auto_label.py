@@ -7,8 +7,9 @@ tested on planted data:
    items (:func:`mmwidgets.fusion.fit_temperature`) and applies it to the pool's
    probabilities, so that a confidence of 0.97 is right about 97 % of the time;
 2. :func:`propose` takes, per class, the largest set of its most confident predictions whose
-   expected precision (their mean calibrated confidence) reaches a precision aimed above the
-   target (:func:`aim_precision`: high enough that the audit can prove the target);
+   expected precision (their mean calibrated confidence) reaches the target. (Aiming higher,
+   so that a perfectly calibrated set would pass its audit more often, was measured on the
+   sample set and committed fewer labels at no better precision: benchmarks/auto_label.py);
 3. :func:`audit_sample` draws a seeded random sample of each class's proposals for a person to
    confirm or correct (:func:`default_audit_size` says how many can prove the target);
 4. :func:`estimate` turns the audit into a precision per class with a Wilson interval
@@ -26,7 +27,6 @@ import numpy as np
 
 __all__ = [
     "ClassEstimate",
-    "aim_precision",
     "audit_sample",
     "calibrate",
     "default_audit_size",
@@ -121,27 +121,6 @@ def propose(
         n = int(np.count_nonzero(expected >= target))
         out[name] = np.sort(order[:n])
     return out
-
-
-def aim_precision(target: float, audit_size: int, confidence: float = 0.95) -> float:
-    """The precision to propose at so that an audit of ``audit_size`` can prove ``target``.
-
-    Proposals whose precision is just the target fail their audit about always (the lower
-    bound sits below the estimate); this is the lowest precision whose expected audit result
-    has a lower bound at the target (at most 0.999).
-
-    Examples
-    --------
-    >>> from mmwidgets.session._auto_label import aim_precision
-    >>> round(aim_precision(0.95, 104), 3), round(aim_precision(0.95, 208), 3)
-    (0.986, 0.974)
-    """
-    _check_target(target)
-    for step in range(1000):
-        p = target + (1.0 - target) * step / 1000
-        if p >= 0.999 or _lower(round(p * audit_size), audit_size, confidence) >= target:
-            return min(p, 0.999)
-    return 0.999
 
 
 def default_audit_size(target: float, confidence: float = 0.95) -> int:

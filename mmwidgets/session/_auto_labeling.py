@@ -21,7 +21,6 @@ from mmwidgets.data import MODEL_ANNOTATOR
 from mmwidgets.exceptions import NotReadyError
 from mmwidgets.session._auto_audit import AutoLabelAudit, audit_reason
 from mmwidgets.session._auto_label import (
-    aim_precision,
     audit_sample,
     calibrate,
     default_audit_size,
@@ -54,7 +53,7 @@ class SessionAutoLabel(SessionSearch):
         seed: int | None = None,
         timeout: float | None = None,
     ) -> AutoLabelAudit:
-        """Propose model labels that can be proven to reach ``target_precision``, and an audit.
+        """Propose model labels expected to reach ``target_precision``, and their audit.
 
         Nothing is written yet. Label the returned audit's :attr:`~AutoLabelAudit.sample`
         (``mm.Gallery(session, items=audit.sample)``: each tile shows the model's label;
@@ -126,9 +125,7 @@ class SessionAutoLabel(SessionSearch):
         size = audit_size or default_audit_size(target_precision, confidence) * (
             1 if by == "class" else 2
         )
-        # proposals exactly at the target would fail their audit about always
-        aim = aim_precision(target_precision, size, confidence)
-        proposals = propose(calibrated, self.labels, aim, excluded)
+        proposals = propose(calibrated, self.labels, target_precision, excluded)
         seed = self._seed_for_audit(gen.version) if seed is None else seed
         if by == "class":
             sampled = audit_sample(proposals, size, seed)
@@ -143,7 +140,6 @@ class SessionAutoLabel(SessionSearch):
             confidence=confidence,
             model_version=gen.version,
             temperature=temperature,
-            aim=aim,
             proposals=frame,
             classes=self.labels,
             by=by,

@@ -123,3 +123,24 @@ def test_the_model_annotator_name_is_reserved_and_multi_label_is_refused(tmp_pat
             s.auto_label()
     finally:
         s.close()
+
+
+def test_a_batch_audit_commits_every_class_or_none_on_the_pooled_bound(labeled):
+    s, truth = labeled
+    audit = s.auto_label(0.9, by="batch", audit_size=60)
+    assert len(audit.sample) == 60  # one random sample of all the proposals
+    s.label_many({iid: truth[iid] for iid in audit.sample["id"]})
+    report = audit.report().set_index("label")
+    assert report.index[-1] == "(batch)"
+    pooled = report.loc["(batch)"]
+    assert (pooled["audit"], pooled["answered"]) == (60, 60)
+    assert pooled["correct"] == report.drop("(batch)")["correct"].sum()
+    assert set(report["meets"]) == {bool(pooled["meets"])}  # all classes or none
+    committed = audit.commit().set_index("label")["committed"]
+    model = s.auto_labels()
+    assert len(model) == committed.sum()
+    if pooled["meets"]:
+        assert set(model["label"]) == set(audit.proposals["label"])
+        assert (model["label"].to_numpy() == truth[model["id"]].to_numpy()).mean() >= 0.9
+    with pytest.raises(ValueError, match="'class' or 'batch'"):
+        s.auto_label(by="everything")
