@@ -15,6 +15,8 @@ NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("*.ipynb"))
 # widget roots each notebook shows: (CSS selector, how many)
 EXPECTED = {
     "quickstart": [(".mmw-labeler", 1)],
+    # the search results and the audit, each a review Gallery
+    "find_and_finish": [(".mmw-gallery.mmw-review", 2), (".mmw-dashboard", 1)],
     "teaching_demo": [(".mmw-dashboard", 1)],
     "model_debugging": [
         (".mmw-dashboard", 1),
