@@ -48,8 +48,10 @@ mmwidgets/static/.built: node_modules/.package-lock.json js/build.mjs $(JS_SOURC
 # JupyterLab refuses to run as root without --allow-root (as on CI machines and containers)
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
+# the page opens on the quickstart notebook, not the Launcher (tests/ui/test_demo.py runs this)
 demo: setup
-	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser $(ALLOW_ROOT) notebooks/quickstart.ipynb
+	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser $(ALLOW_ROOT) \
+	  --LabApp.default_url=/lab/tree/notebooks/quickstart.ipynb
 
 lint: setup
 	$(BIN)/ruff check mmwidgets tests benchmarks scripts conftest.py

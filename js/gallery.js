@@ -42,7 +42,7 @@ function render({ model, el }) {
     h("div", { class: "mmw-actions" },
       search,
       button("mmw-similar", "more like this", "m", () => moreLikeThis()),
-      button("mmw-accept", "accept suggestions", "s", () => acceptSuggestions()),
+      button("mmw-accept", "accept suggestions", "y", () => acceptSuggestions()),
       save,
       button("mmw-select-all", "select all", null, () => selectRange(0, tiles.length - 1)),
       button("mmw-refresh", "new page", null, () => load()),
@@ -187,7 +187,7 @@ function render({ model, el }) {
       case "ArrowDown": return move(+perRow(), event.shiftKey), true;
       case "Space": return tiles[cursor] && ((tiles[cursor].selected = !tiles[cursor].selected), paint()), true;
       case "Backspace": case "Delete": return chosen().forEach((t) => (t.assigned = null)), paint(), true;
-      case "s": return acceptSuggestions(), true;
+      case "y": return acceptSuggestions(), true; // "yes": s skips in the Labeler, one meaning per key
       case "m": return moreLikeThis(), true;
       case "/": return search.focus(), true;
       case "Enter": return saveAll(), true;

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 __all__ = ["COMMAND_KEYS", "shortcut_keys"]
 
-#: letters the widgets use for commands: s skips, z undoes, m shows more like this
-COMMAND_KEYS = frozenset("msz")
+#: letters the widgets use for commands, one meaning each in every widget: s skips (Labeler),
+#: z undoes (Labeler), m shows more like this, y accepts the suggestions (Gallery)
+COMMAND_KEYS = frozenset("msyz")
 
 _KEYS = [str(d) for d in range(1, 10)] + [
     c for c in "abcdefghijklmnopqrstuvwxyz" if c not in COMMAND_KEYS

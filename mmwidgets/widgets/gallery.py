@@ -23,7 +23,7 @@ class Gallery(SessionWidget):
     Each tile shows the item's thumbnail, a text snippet and a small play button per audio
     column. Select tiles with a click, shift-click (a range) or ctrl-click (toggle), or with the
     arrow keys and ``Space``; a label button or key assigns that label to the selection,
-    "accept suggestions" assigns each remaining tile its suggestion, and "save" (``Enter``)
+    "accept suggestions" (``y``) assigns each remaining tile its suggestion, and "save" (``Enter``)
     writes every assigned tile to the store as one batch (:meth:`Session.label_many`), then
     shows the next page.
 

@@ -164,14 +164,18 @@ def write_user_settings(settings_dir: Path, settings: dict[str, dict[str, object
         path.write_text(json.dumps(values, indent=2))
 
 
-def start_server(base: Path, timeout: float = SERVER_START_TIMEOUT) -> JupyterServer:
+def start_server(
+    base: Path, timeout: float = SERVER_START_TIMEOUT, command: list[str] | None = None
+) -> JupyterServer:
     """Start ``jupyter lab`` with its root in ``base/root`` and everything else in ``base/home``.
 
-    Returns once ``/api/status`` answers. Raises ``RuntimeError`` with the server log's tail if the
-    server exits or does not answer within ``timeout`` seconds.
+    ``command`` replaces ``python -m jupyterlab`` and its root folder (e.g. ``make demo``'s
+    command line, run in ``base/root``); the isolating arguments are appended to it. Returns once
+    ``/api/status`` answers. Raises ``RuntimeError`` with the server log's tail if the server
+    exits or does not answer within ``timeout`` seconds.
     """
     root_dir, home = base / "root", base / "home"
-    root_dir.mkdir(parents=True)
+    root_dir.mkdir(parents=True, exist_ok=command is not None)  # a command may bring files
     dirs = {
         "JUPYTER_CONFIG_DIR": home / "config",
         "JUPYTER_DATA_DIR": home / "data",
@@ -198,9 +202,13 @@ def start_server(base: Path, timeout: float = SERVER_START_TIMEOUT) -> JupyterSe
     env.pop("JUPYTER_PATH", None)
     env.pop("JUPYTER_TOKEN", None)
     log_path = base / "server.log"
+    argv = [sys.executable, "-m", "jupyterlab", *_SERVER_ARGS, f"--ServerApp.root_dir={root_dir}"]
+    if command is not None:  # its own settings stand; ours fill in the rest (once each)
+        given = {arg.split("=", 1)[0] for arg in command}
+        argv = [*command, *(a for a in _SERVER_ARGS if a.split("=", 1)[0] not in given)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", *_SERVER_ARGS, f"--ServerApp.root_dir={root_dir}"],
+            argv,
             cwd=root_dir,
             env=env,
             stdin=subprocess.DEVNULL,
