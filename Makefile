@@ -31,9 +31,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
+# `make setup CPU_TORCH=1` installs PyTorch's CPU-only build (about 3 GB less: no CUDA
+# libraries) from PyTorch's own index; the default takes torch from PyPI, CUDA included
+TORCH_INDEX := $(if $(CPU_TORCH),--index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple)
+
 # reinstall only when the package metadata or the pins change
 $(STAMPS)/venv: pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install -q $(TORCH_INDEX) -c constraints.txt -e '.[dev]'
 	@mkdir -p $(STAMPS) && touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json | $(STAMPS)/apt
@@ -48,10 +52,13 @@ mmwidgets/static/.built: node_modules/.package-lock.json js/build.mjs $(JS_SOURC
 # JupyterLab refuses to run as root without --allow-root (as on CI machines and containers)
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-# the page opens on the quickstart notebook, not the Launcher (tests/ui/test_demo.py runs this)
+# The page opens on the quickstart notebook, not the Launcher (tests/ui/test_demo.py runs this
+# line). The notebooks run from demo/ (gitignored), a copy made once, so that what they write
+# (labels, exports, their own outputs) never dirties the checkout.
 demo: setup
+	@mkdir -p demo && cp -n notebooks/*.ipynb demo/
 	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser $(ALLOW_ROOT) \
-	  --LabApp.default_url=/lab/tree/notebooks/quickstart.ipynb
+	  --LabApp.default_url=/lab/tree/demo/quickstart.ipynb
 
 lint: setup
 	$(BIN)/ruff check mmwidgets tests benchmarks scripts conftest.py

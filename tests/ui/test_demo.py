@@ -35,13 +35,15 @@ def test_make_demo_opens_the_quickstart_which_ends_on_a_live_labeler(page, tmp_p
     argv = _demo_command()
     if os.geteuid() == 0:
         assert "--allow-root" in argv  # JupyterLab refuses to start as root without it
+    (opens,) = [a.split("/lab/tree/", 1)[1] for a in argv if a.startswith("--LabApp.default_url")]
+    assert Path(opens).name == "quickstart.ipynb"
     root = tmp_path / "root"
-    (root / "notebooks").mkdir(parents=True)
-    shutil.copy(REPO / "notebooks" / "quickstart.ipynb", root / "notebooks")
+    (root / opens).parent.mkdir(parents=True)
+    shutil.copy(REPO / "notebooks" / "quickstart.ipynb", root / opens)  # as make copies it
     server = start_server(tmp_path, command=argv)  # in root/, as make runs it in the repo
     try:
         page.goto(f"{server.url}/", timeout=120_000)  # the page the demo opens
-        nb = Notebook(page, server, "notebooks/quickstart.ipynb")
+        nb = Notebook(page, server, opens)
         wait_until(nb.state, timeout=120, what="the quickstart to open (not the Launcher)")
         nb.wait_idle()
         nb.run_all(timeout=900)
@@ -50,7 +52,7 @@ def test_make_demo_opens_the_quickstart_which_ends_on_a_live_labeler(page, tmp_p
         last = labelers.last  # the notebook's last cell: the same session, live
         last.scroll_into_view_if_needed()
         last.wait_for(state="visible", timeout=60_000)
-        store = root / "notebooks" / "quickstart-labels.sqlite"
+        store = (root / opens).parent / "quickstart-labels.sqlite"
         before = labels_in(store)
         item = shown_id(last)
         assert item not in before
