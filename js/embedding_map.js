@@ -31,6 +31,7 @@ class MapWidget {
     this.grid = null;
     this.colors = new Uint32Array(0);
     this.order = NO_ROWS; // draw order
+    this.uncolored = 0; // the first `uncolored` of `order` have no colour (unlabeled, say)
     this.selected = new Uint8Array(0); // per row: 1 when selected
     this.selectedRows = NO_ROWS;
     this.drag = null; // {kind: "pan", grab} or {kind: "lasso", points}
@@ -60,7 +61,7 @@ class MapWidget {
   scene() {
     const { xy, bounds, drawable } = this.points;
     const lasso = this.drag?.kind === "lasso" ? this.drag.points : null;
-    return { xy, bounds, drawable, order: this.order, colors: this.colors, selected: this.selected, selectedRows: this.selectedRows, hoverRow: this.hoverRow, lasso };
+    return { xy, bounds, drawable, order: this.order, uncolored: this.uncolored, colors: this.colors, selected: this.selected, selectedRows: this.selectedRows, hoverRow: this.hoverRow, lasso };
   }
 
   // ---------------------------------------------------------------- data
@@ -100,7 +101,7 @@ class MapWidget {
   recolor() {
     if (!this.points.xy || !this.points.label) return;
     const mode = this.model.get("color_by");
-    ({ colors: this.colors, order: this.order } = pointColors(mode, this.points, this.classes.length));
+    ({ colors: this.colors, order: this.order, uncolored: this.uncolored } = pointColors(mode, this.points, this.classes.length));
     this.ui.colorBy.value = mode;
     this.root.dataset.colorBy = mode;
     replace(this.ui.legend, ...legendContent(mode, this.points, this.classes));

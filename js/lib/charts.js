@@ -69,8 +69,15 @@ function niceTicks(max) {
  */
 export function confusionChart(matrix, classes, onCell) {
   const cell = Math.max(18, Math.min(34, Math.floor(300 / Math.max(1, classes.length))));
-  const labelW = 86;
+  // room for the longest class name, whole (up to 24 characters): rows read it level on the
+  // left, columns at -50° above, so the margins follow its length (~6.4 px a character)
+  const shown = (c) => (c.length > 24 ? `${c.slice(0, 23)}…` : c);
+  const longest = Math.max(1, ...classes.map((c) => shown(c).length)) * 6.4;
+  const angle = (50 * Math.PI) / 180;
+  const left = Math.ceil(longest + 8);
+  const top = Math.ceil(longest * Math.sin(angle) + 16);
   const size = cell * classes.length;
+  const right = Math.max(4, Math.ceil(longest * Math.cos(angle) - cell / 2 + 4));
   const max = Math.max(1, ...matrix.flat());
   const cells = matrix.flatMap((row, i) =>
     row.map((count, j) => {
@@ -78,18 +85,18 @@ export function confusionChart(matrix, classes, onCell) {
       return s("g", { class: `mmw-cell${i === j ? " mmw-diag" : ""}${count ? " mmw-clickable" : ""}`, "data-true": classes[i], "data-pred": classes[j], "data-count": count,
         onclick: () => count && onCell(classes[i], classes[j], count) },
         s("title", { text: `${count} labeled ${classes[i]}, predicted ${classes[j]}` }),
-        s("rect", { x: labelW + j * cell, y: labelW + i * cell, width: cell - 1, height: cell - 1, class: "mmw-cell-bg", "fill-opacity": (0.08 + 0.92 * share).toFixed(3) }),
-        count ? s("text", { x: labelW + j * cell + cell / 2, y: labelW + i * cell + cell / 2 + 4, "text-anchor": "middle", class: share > 0.5 ? "mmw-cell-text mmw-on-dark" : "mmw-cell-text", text: String(count) }) : null);
+        s("rect", { x: left + j * cell, y: top + i * cell, width: cell - 1, height: cell - 1, class: "mmw-cell-bg", "fill-opacity": (0.08 + 0.92 * share).toFixed(3) }),
+        count ? s("text", { x: left + j * cell + cell / 2, y: top + i * cell + cell / 2 + 4, "text-anchor": "middle", class: share > 0.5 ? "mmw-cell-text mmw-on-dark" : "mmw-cell-text", text: String(count) }) : null);
     }),
   );
-  const short = (c) => (c.length > 12 ? `${c.slice(0, 11)}…` : c);
-  const rows = classes.map((c, i) => s("text", { x: labelW - 4, y: labelW + i * cell + cell / 2 + 4, "text-anchor": "end", class: "mmw-tick", text: short(c) }));
+  const rows = classes.map((c, i) => s("text", { x: left - 4, y: top + i * cell + cell / 2 + 4, "text-anchor": "end", class: "mmw-tick mmw-row-tick", text: shown(c) }));
   const cols = classes.map((c, j) => {
-    const x = labelW + j * cell + cell / 2;
-    return s("text", { x, y: labelW - 4, transform: `rotate(-50 ${x} ${labelW - 4})`, class: "mmw-tick", text: short(c) });
+    const x = left + j * cell + cell / 2;
+    return s("text", { x, y: top - 4, transform: `rotate(-50 ${x} ${top - 4})`, class: "mmw-tick mmw-col-tick", text: shown(c) });
   });
-  const w = labelW + size + 4;
-  return s("svg", { viewBox: `0 0 ${w} ${w}`, width: w, height: w, class: "mmw-chart mmw-confusion", role: "img" },
+  const w = left + size + right;
+  const h = top + size + 4;
+  return s("svg", { viewBox: `0 0 ${w} ${h}`, width: w, height: h, class: "mmw-chart mmw-confusion", role: "img" },
     rows, cols, cells,
     s("text", { x: 2, y: 12, class: "mmw-axis", text: "true ↓ · predicted →" }));
 }

@@ -56,7 +56,12 @@ export class PointCanvas {
     this.pixels.fill(0);
     const size = this.dotSize(scene);
     const dim = scene.selectedRows.length > 0;
-    this.plot(scene, scene.order, size, dim);
+    // the coloured points (labeled, predicted) one device pixel larger on each side than the
+    // grey ones, so that a few labels among thousands of unlabeled points stand out
+    const split = Math.min(scene.uncolored ?? 0, scene.order.length);
+    const bump = split > 0 ? 2 * Math.max(1, Math.round(this.dpr)) : 0;
+    this.plot(scene, scene.order.subarray(0, split), size, dim);
+    this.plot(scene, scene.order.subarray(split), size + bump, dim);
     if (dim) this.plot(scene, scene.selectedRows, size + 1, false);
     this.ctx.putImageData(this.image, 0, 0);
     this.overlay(scene);

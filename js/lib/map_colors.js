@@ -14,8 +14,8 @@ function hex(s) {
 
 // tab10-like categories; points without a label/prediction are a translucent grey
 export const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"].map(hex);
-export const NONE = rgba(150, 150, 150, 150);
-const NONE_CSS = "rgba(150, 150, 150, 0.6)";
+export const NONE = rgba(150, 150, 150, 110);
+const NONE_CSS = "rgba(150, 150, 150, 0.45)";
 // confident (dark blue) -> uncertain (orange-red), 64 steps
 const RAMP_STOPS = [[49, 54, 149], [69, 117, 180], [171, 217, 233], [253, 174, 97], [215, 48, 39]];
 export const RAMP = Array.from({ length: 64 }, (_, i) => rampAt(i / 63));
@@ -50,7 +50,8 @@ export function pointColors(mode, points, nClasses) {
     colors[i] = c;
     (c === NONE ? none : some).push(i);
   }
-  return { colors, order: Int32Array.from(none.concat(some)) };
+  // `uncolored`: how many of `order` come first without a colour (drawn smaller and paler)
+  return { colors, order: Int32Array.from(none.concat(some)), uncolored: none.length };
 }
 
 /** The legend's content for `mode`: a ramp for uncertainty, else a row per class with counts. */

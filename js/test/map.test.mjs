@@ -104,6 +104,7 @@ test("colours follow the mode; uncoloured points are drawn first", () => {
   const byLabel = pointColors(BY_LABEL, points, 2);
   assert.deepEqual([...byLabel.colors], [PALETTE[1].word, NONE, 0, PALETTE[0].word]);
   assert.deepEqual([...byLabel.order], [1, 0, 3]);
+  assert.equal(byLabel.uncolored, 1); // the unlabeled point first, drawn smaller underneath
   const byPrediction = pointColors(BY_PREDICTION, points, 2);
   assert.deepEqual([...byPrediction.order], [3, 0, 1]);
   const byUncertainty = pointColors(BY_UNCERTAINTY, points, 2);

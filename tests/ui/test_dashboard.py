@@ -7,6 +7,7 @@ import json
 
 import pytest
 from _notebook import wait_until
+from _samples import CATEGORIES, FAST
 from playwright.sync_api import expect
 from test_labeler import labels_in, session_cell, widget
 
@@ -174,3 +175,36 @@ def test_a_team_store_shows_the_agreement_panel(notebook, tmp_path):
     # nobody said clothes on the shared items: undefined, shown as a dash (NaN crossed as null)
     clothes = panel.locator(".mmw-agreement-classes tr[data-key=clothes] td")
     expect(clothes).to_have_text(["clothes", "0", "—", "—"])
+
+
+def test_long_class_names_fit_whole_around_the_confusion_matrix(notebook, tmp_path):
+    long = {c: f"{c.title()} & Other Things" for c in CATEGORIES}  # up to 23 characters
+    cell = "\n".join(
+        [
+            "import mmwidgets as mm",
+            "df = mm.load_sample()",
+            f"df = df[df['category'].isin({CATEGORIES!r})].groupby('category').head(8)",
+            f"df = df.assign(category=df['category'].map({long!r})).reset_index(drop=True)",
+            f"session = mm.Session(df, labels=sorted({sorted(long.values())!r}), id='id',",
+            f"    text='text', store={str(tmp_path / 'l.sqlite')!r}, encoders={FAST!r},",
+            "    background=False, progress=False)",
+            "truth = df.set_index('id')['category']",
+            "session.label_many({i: truth[i] for i in df['id'][::2]})",
+            "dash = mm.Dashboard(session)",
+            "dash.refresh()",
+        ]
+    )
+    nb = notebook([cell, "dash"])
+    nb.run_all()
+    root = widget(nb, 1, ".mmw-dashboard")
+    svg = root.locator("svg.mmw-confusion")
+    expect(svg.locator(".mmw-cell")).to_have_count(len(long) ** 2)
+    box = svg.bounding_box()
+    ticks = svg.locator("text.mmw-tick")
+    expect(ticks).to_have_count(2 * len(long))  # a row and a column name per class
+    for tick in ticks.all():
+        assert tick.text_content() in long.values()  # whole, never cut short
+        t = tick.bounding_box()
+        assert t["x"] >= box["x"] - 1, tick.text_content()
+        assert t["y"] >= box["y"] - 1, tick.text_content()
+        assert t["x"] + t["width"] <= box["x"] + box["width"] + 1, tick.text_content()
