@@ -11,13 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from mmwidgets.data import LabelStoreProtocol
 from mmwidgets.session._auto_label import ClassEstimate, estimate
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["BATCH", "REPORT_COLUMNS", "AutoLabelAudit", "audit_reason"]
+__all__ = [
+    "BATCH", "REPORT_COLUMNS", "AutoLabelAudit", "audit_reason", "audit_summary", "proposal_frame",
+]  # fmt: skip
 
 #: the report row of a batch audit's pooled estimate (``auto_label(by="batch")``)
 BATCH = "(batch)"
@@ -167,3 +171,46 @@ class AutoLabelAudit:
         writes nothing new.
         """
         return self.committer(self)
+
+
+def proposal_frame(
+    ids: Any,
+    labels: tuple[str, ...],
+    calibrated: np.ndarray,
+    proposals: dict[str, np.ndarray],
+    sampled: dict[str, np.ndarray],
+) -> pd.DataFrame:
+    """The proposals as a frame: ``id``, ``label``, ``confidence``, ``audit`` (sampled)."""
+    import pandas as pd
+
+    parts = []
+    for name, rows in proposals.items():
+        parts.append(
+            pd.DataFrame(
+                {
+                    "id": [ids[int(r)] for r in rows],
+                    "label": name,
+                    "confidence": calibrated[rows, labels.index(name)].astype(float),
+                    "audit": np.isin(rows, sampled[name]),
+                }
+            )
+        )
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return frame.reindex(columns=["id", "label", "confidence", "audit"])
+
+
+def audit_summary(audit: AutoLabelAudit, report: pd.DataFrame) -> dict[str, Any]:
+    """What the Dashboard shows of a committed audit."""
+    done = report[report["committed"] > 0]
+    return {
+        "id": audit.id,
+        "target": audit.target,
+        "committed": int(done["committed"].sum()),
+        "classes": [
+            {"label": label, "precision": float(p), "low": float(low), "n": int(n)}
+            for label, p, low, n in zip(
+                done["label"], done["precision"], done["low"], done["committed"], strict=True
+            )
+        ],
+        "low": float(done["low"].min()) if len(done) else None,
+    }

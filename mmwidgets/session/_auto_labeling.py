@@ -19,7 +19,12 @@ import numpy as np
 
 from mmwidgets.data import MODEL_ANNOTATOR
 from mmwidgets.exceptions import NotReadyError
-from mmwidgets.session._auto_audit import AutoLabelAudit, audit_reason
+from mmwidgets.session._auto_audit import (
+    AutoLabelAudit,
+    audit_reason,
+    audit_summary,
+    proposal_frame,
+)
 from mmwidgets.session._auto_label import (
     audit_sample,
     calibrate,
@@ -133,7 +138,7 @@ class SessionAutoLabel(SessionSearch):
             union = np.concatenate(list(proposals.values()))
             picked = audit_sample({"all": union}, size, seed)["all"]
             sampled = {name: np.intersect1d(rows, picked) for name, rows in proposals.items()}
-        frame = _proposal_frame(self.dataset.ids, self.labels, calibrated, proposals, sampled)
+        frame = proposal_frame(self.dataset.ids, self.labels, calibrated, proposals, sampled)
         return AutoLabelAudit(
             id=uuid.uuid4().hex[:8],
             target=target_precision,
@@ -168,7 +173,7 @@ class SessionAutoLabel(SessionSearch):
         audit.committed = (audit.committed or 0) + len(batch)
         if batch:
             with self._audits_lock:
-                self._audits.append(_summary(audit, report))
+                self._audits.append(audit_summary(audit, report))
             self._store_changed("auto_label", audit=audit.id, n=len(batch))
         return report
 
@@ -249,45 +254,3 @@ class SessionAutoLabel(SessionSearch):
         self._candidates.sync_done()
         self.events.emit("labeled", action=action, n_labeled=len(self.store), **data)
         self._trainer.request()
-
-
-def _proposal_frame(
-    ids: Any,
-    labels: tuple[str, ...],
-    calibrated: np.ndarray,
-    proposals: dict[str, np.ndarray],
-    sampled: dict[str, np.ndarray],
-) -> pd.DataFrame:
-    import pandas as pd
-
-    parts = []
-    for name, rows in proposals.items():
-        parts.append(
-            pd.DataFrame(
-                {
-                    "id": [ids[int(r)] for r in rows],
-                    "label": name,
-                    "confidence": calibrated[rows, labels.index(name)].astype(float),
-                    "audit": np.isin(rows, sampled[name]),
-                }
-            )
-        )
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    return frame.reindex(columns=["id", "label", "confidence", "audit"])
-
-
-def _summary(audit: AutoLabelAudit, report: pd.DataFrame) -> dict[str, Any]:
-    """What the Dashboard shows of a committed audit."""
-    done = report[report["committed"] > 0]
-    return {
-        "id": audit.id,
-        "target": audit.target,
-        "committed": int(done["committed"].sum()),
-        "classes": [
-            {"label": label, "precision": float(p), "low": float(low), "n": int(n)}
-            for label, p, low, n in zip(
-                done["label"], done["precision"], done["low"], done["committed"], strict=True
-            )
-        ],
-        "low": float(done["low"].min()) if len(done) else None,
-    }
