@@ -41,10 +41,17 @@ def _one_run(
     rng = np.random.default_rng(seed)
     candidates = np.flatnonzero(usable)
     test = rng.choice(candidates, size=int(len(candidates) * test_fraction), replace=False)
-    excluded = ~usable
-    excluded[test] = True
-    Xtest = {m: v[test] for m, v in X.items()}
-    labeled: list[int] = []
+    Xtest, test_presence, test_truth = (
+        {m: v[test] for m, v in X.items()},
+        presence[test],
+        truth[test],
+    )
+    # hidden means absent: the held-out items are cut out of the pool every strategy sees (as
+    # "labeled" they were covered centres to k_center, and its cold start's clusters)
+    pool = np.setdiff1d(np.arange(len(truth)), test)
+    X, presence, fused = {m: v[pool] for m, v in X.items()}, presence[pool], fused[pool]
+    truth, excluded = truth[pool], ~usable[pool]
+    labeled: list[int] = []  # rows of the pool without the held-out items
     model: Any = None
     rows: list[dict[str, Any]] = []
     labels_of = np.asarray(classes, dtype=object)
@@ -81,12 +88,12 @@ def _one_run(
             model = make_model().fit(train_X, y, presence[labeled])
         else:
             model = copy.deepcopy(model).partial_fit(train_X, y, presence[labeled])
-        pred = model.predict_proba(Xtest, presence[test]).argmax(axis=1)
+        pred = model.predict_proba(Xtest, test_presence).argmax(axis=1)
         rows.append(
             {
                 "n_labels": len(labeled),
-                "accuracy": float((pred == truth[test]).mean()),
-                "macro_f1": macro_f1(truth[test], pred),
+                "accuracy": float((pred == test_truth).mean()),
+                "macro_f1": macro_f1(test_truth, pred),
             }
         )
     return rows

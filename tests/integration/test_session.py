@@ -260,6 +260,34 @@ def test_simulate_stops_when_the_pool_runs_out():
     assert curves["n_labels"].max() == 21  # 70 % of 30 items are labelable; 30 % held out
 
 
+def test_held_out_items_never_reach_a_strategy():
+    # issue 18: the held-out 30 % went to strategies as "labeled", so k_center took test items
+    # for covered centres; hidden means absent
+    from mmwidgets.active import Query
+    from mmwidgets.session._simulate import simulate_pool
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 100)
+    fused = np.column_stack([np.arange(100), y]).astype(np.float32)  # column 0: the item
+    seen: list[tuple[int, set[int]]] = []
+
+    def spy(*, labeled, n, embeddings, **_):
+        seen.append((len(labeled), {int(i) for i in embeddings[:, 0]}))
+        return Query(np.flatnonzero(~labeled)[:n], ["first open"] * n)
+
+    spy.needs = ("embeddings",)
+    X = {"text": (rng.normal(size=(100, 4)) + y[:, None]).astype(np.float32)}
+    curves = simulate_pool(
+        X, np.ones((100, 1), bool), fused, np.array(["a", "b"])[y], ["a", "b"],
+        budget=40, seeds=1, step=10, strategies=[spy],
+    )  # fmt: skip
+    assert len(curves) == 4
+    assert seen
+    for size, items in seen:
+        assert size == len(items) == 70  # the pool without its 30 held-out items
+    assert len(set.union(*(items for _, items in seen))) == 70
+
+
 def test_labeling_every_item_is_not_a_training_failure(subset, tmp_path):
     small = subset.groupby("category").head(3).reset_index(drop=True)
     with _session(small, tmp_path, background=False) as s:
