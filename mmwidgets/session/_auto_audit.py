@@ -106,12 +106,13 @@ class AutoLabelAudit:
         given = [people.get(i, "(skipped)" if i in skipped else None) for i in sample["id"]]
         return sample.assign(answer=pd.Series(given, index=sample.index, dtype=object))
 
-    def estimates(self) -> list[ClassEstimate]:
+    def estimates(self, answers: pd.DataFrame | None = None) -> list[ClassEstimate]:
         """Per class with an audit, the precision estimated from its answers so far.
 
         A batch audit adds the pooled estimate of all its answers, labeled :data:`BATCH`.
+        ``answers`` (from :meth:`answers`) saves reading the store again.
         """
-        answers = self.answers()
+        answers = self.answers() if answers is None else answers
         done = answers[answers["answer"].notna()]
         right = done["answer"] == done["proposed"]
         counts = {
@@ -133,7 +134,7 @@ class AutoLabelAudit:
         import pandas as pd
 
         answers = self.answers()
-        found = {e.label: e for e in self.estimates()}
+        found = {e.label: e for e in self.estimates(answers)}
         rows: list[dict[str, Any]] = []
         batch = None
         if self.by == "batch":

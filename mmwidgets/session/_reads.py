@@ -156,8 +156,8 @@ class SessionReads:
             caught_up = (
                 gen.version >= version
                 if version is not None
-                else gen.n_labels == len(self._candidates.training_labels()[1])
-                and self._trainer.idle
+                else self._trainer.idle  # cheap first: the count reads the store
+                and gen.n_labels == len(self._candidates.training_labels()[1])
             )
             if caught_up and self._pool.ready and not self._trainer.training:
                 return True
