@@ -16,7 +16,7 @@ _KEYS = [str(d) for d in range(1, 10)] + [
 
 
 def shortcut_keys(labels: Sequence[str]) -> list[str]:
-    """One key per label, in order; labels beyond the 33rd get ``""`` (click them instead).
+    """One key per label, in order; labels beyond the 32nd get ``""`` (click them instead).
 
     Examples
     --------
