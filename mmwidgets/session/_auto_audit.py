@@ -82,7 +82,6 @@ class AutoLabelAudit:
     store: LabelStoreProtocol = field(repr=False)
     committer: Callable[[AutoLabelAudit], pd.DataFrame] = field(repr=False)
     by: str = "class"
-    committed: int | None = None
 
     @property
     def sample(self) -> pd.DataFrame:

@@ -1,12 +1,13 @@
 """Model labels with a measured precision: propose, audit, commit, revoke.
 
 The flow of :meth:`SessionAutoLabel.auto_label` (the statistics are in
-:mod:`mmwidgets.session._auto_label`): the serving model's probabilities, calibrated on the
-out-of-fold predictions of people's labels, propose per class the items expected to reach
-the target precision; a random sample of each class's proposals is audited by a person;
-classes whose audited lower bound meets the target are committed as ``set`` events by the
-annotator :data:`~mmwidgets.data.MODEL_ANNOTATOR` (``source == "model"``), never mixed up with
-a person's labels: a person's label of the item always wins over them.
+:mod:`mmwidgets.session._auto_label`): a fresh fit on people's labels scores the pool, its
+probabilities calibrated on the out-of-fold predictions of those labels, and proposes per
+class the items expected to reach the target precision; a random sample of each class's
+proposals is audited by a person; classes whose audited lower bound meets the target are
+committed as ``set`` events by the annotator :data:`~mmwidgets.data.MODEL_ANNOTATOR`
+(``source == "model"``), never mixed up with a person's labels: a person's label of the item
+always wins over them.
 """
 
 from __future__ import annotations
@@ -80,9 +81,9 @@ class SessionAutoLabel(SessionSearch):
             ``"class"`` (the default) proves the target for each class on its own audit, so
             a rare class's errors cannot hide behind a common class. ``"batch"`` audits one
             random sample of all proposals (``audit_size`` in all) and commits every class or
-            none on the pooled lower bound: fewer audits, a guarantee on the batch only. A
-            per-class proof needs about 50 audits per class at 0.95, so on a small pool with
-            many classes only ``"batch"`` can commit anything.
+            none on the pooled lower bound: fewer audits, a guarantee on the batch only. On a
+            small pool with many classes a per-class audit covers most of each class's
+            proposals, so it commits few labels for many answers (benchmarks/auto_label.py).
         seed : int, optional
             Seeds the audit sample (default: the session's seed and model version).
 
@@ -105,6 +106,8 @@ class SessionAutoLabel(SessionSearch):
         """
         if self.multi_label:
             raise ValueError("auto_label works on single-label tasks; this one is multi-label")
+        if by not in ("class", "batch"):
+            raise ValueError(f"by must be 'class' or 'batch', got {by!r}")
         evaluation = self.evaluation(timeout=timeout)  # people's labels, out of fold
         gen = self._trainer.generation
         if gen.proba is None or gen.model is None:
@@ -124,8 +127,6 @@ class SessionAutoLabel(SessionSearch):
         excluded = self._candidates.excluded()
         if view.pending is not None:
             excluded = excluded | view.pending  # not encoded yet: no prediction
-        if by not in ("class", "batch"):
-            raise ValueError(f"by must be 'class' or 'batch', got {by!r}")
         # one pooled audit is paid once: twice as large, it can pass with ~2 % of errors
         size = audit_size or default_audit_size(target_precision, confidence) * (
             1 if by == "class" else 2
@@ -170,7 +171,6 @@ class SessionAutoLabel(SessionSearch):
             )  # fmt: skip
         counts = todo["label"].value_counts()
         report["committed"] = [int(counts.get(label, 0)) for label in report["label"]]
-        audit.committed = (audit.committed or 0) + len(batch)
         if batch:
             with self._audits_lock:
                 self._audits.append(audit_summary(audit, report))
