@@ -53,6 +53,8 @@ class CacheStats:
     hits: int
     misses: int
     written: int
+    #: rows this instance found damaged (served as misses, then rewritten), per lookup
+    damaged: int = 0
 
 
 def stage_rows(directory: str | os.PathLike[str], rows: np.ndarray) -> str:

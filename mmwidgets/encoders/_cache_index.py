@@ -1,15 +1,21 @@
 """The embedding cache's index: (encoder key, content key) -> (shard, row), in SQLite.
 
 Encoder and shard rows are never updated or deleted once committed, so this process may keep
-them in memory; embedding rows are only ever added (``INSERT OR IGNORE``: the first writer of a
-key wins, and a later writer's copy of the same row is merely unused).
+them in memory; embedding rows are added (``INSERT OR IGNORE``: the first writer of a key wins,
+and a later writer's copy of the same row is merely unused), and only repointed when the row
+they name turned out damaged.
+
+The file is trusted no further than SQLite's own checks: a file that is not a database, is
+corrupt, or holds tables that are not this schema (or triggers and views it never made) is moved
+aside whole and replaced by an empty index (:func:`open_index`); values in it are checked where
+they are used (:meth:`CacheIndex.locate` types every shard name and row number).
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +23,25 @@ from pathlib import Path
 import numpy as np
 
 from mmwidgets.data import retry_locked
+from mmwidgets.encoders._cache_check import (
+    DamagedIndexError,
+    as_int,
+    check_schema,
+    index_damage,
+    move_aside,
+)
 
-__all__ = ["CacheIndex", "Shard", "connect", "write_transaction"]
+__all__ = [
+    "CacheIndex",
+    "DamagedIndexError",
+    "Shard",
+    "connect",
+    "index_damage",
+    "open_index",
+    "write_transaction",
+]
+
+INDEX_NAME = "index.sqlite"
 
 SCHEMA_VERSION = 1
 # well under SQLite's limit on bound parameters per statement
@@ -43,6 +66,31 @@ _DDL = (
         row     INTEGER NOT NULL,
         PRIMARY KEY (encoder, content)) WITHOUT ROWID""",
 )
+
+
+def open_index(directory: Path, damage: str | None = None) -> tuple[CacheIndex, str | None]:
+    """Open (creating if need be) ``directory/index.sqlite``; returns it and what was repaired.
+
+    A damaged file (or one already known damaged: ``damage``) is renamed aside with its WAL
+    files, never deleted, and an empty index takes its place; the second item then says what
+    was wrong and where the old file went. Any other error raises.
+    """
+    path = directory / INDEX_NAME
+    repaired = None
+    for attempt in range(2):
+        if damage is not None:
+            moved = move_aside(path)
+            repaired = f"{INDEX_NAME} is damaged ({damage}); moved aside to {moved.name}"
+        conn = connect(path)
+        try:
+            with write_transaction(conn):
+                return CacheIndex(conn, directory), repaired
+        except BaseException as exc:
+            conn.close()
+            damage = index_damage(exc)
+            if damage is None or attempt:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def connect(path: os.PathLike[str]) -> sqlite3.Connection:
@@ -99,6 +147,7 @@ class CacheIndex:
             )
         for statement in _DDL:
             conn.execute(statement)
+        check_schema(conn, _DDL)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self.conn = conn
         self._encoders: dict[str, tuple[int, int]] = {}
@@ -109,6 +158,8 @@ class CacheIndex:
         if found is None:
             row = self.conn.execute("SELECT id, dim FROM encoders WHERE key = ?", (key,)).fetchone()
             if row is not None:
+                if as_int(row[1]) < 1:  # every row of this encoder is then unreadable
+                    raise DamagedIndexError(f"encoder {key!r} has width {row[1]!r}")
                 found = self._encoders[key] = (int(row[0]), int(row[1]))
         return found
 
@@ -134,21 +185,29 @@ class CacheIndex:
 
     def locate(
         self, key: str, contents: Sequence[str]
-    ) -> list[tuple[Shard, np.ndarray, np.ndarray]]:
-        """Group the stored ``contents`` by shard: (shard, positions in ``contents``, rows)."""
+    ) -> list[tuple[Shard | None, np.ndarray, np.ndarray]]:
+        """Group the stored ``contents`` by shard: (shard, positions in ``contents``, rows).
+
+        As stored, unchecked against the files: the shard is None where the index names no
+        such shard, and a row number that is not an integer comes back as -1.
+        """
         found = self._encoder(key)
         if found is None:
             return []
         where = {c: (s, r) for c, s, r in self._rows(found[0], list(dict.fromkeys(contents)))}
-        groups: dict[int, tuple[list[int], list[int]]] = {}
+        groups: dict[object, tuple[list[int], list[int]]] = {}
         for position, content in enumerate(contents):
             if (place := where.get(content)) is not None:
                 positions, rows = groups.setdefault(place[0], ([], []))
                 positions.append(position)
-                rows.append(place[1])
-        self._learn_shards(groups)
+                rows.append(as_int(place[1]))
+        self._learn_shards(shard for shard in groups if isinstance(shard, int))
         return [
-            (self._shards[shard], np.asarray(positions), np.asarray(rows))
+            (
+                self._shards.get(shard) if isinstance(shard, int) else None,
+                np.asarray(positions, dtype=np.intp),
+                np.asarray(rows, dtype=np.int64),
+            )
             for shard, (positions, rows) in groups.items()
         ]
 
@@ -160,12 +219,16 @@ class CacheIndex:
             for shard, name, rows in self.conn.execute(
                 f"SELECT id, name, rows FROM shards WHERE id IN ({marks})", chunk
             ):
-                self._shards[int(shard)] = Shard(str(name), int(rows))
+                self._shards[int(shard)] = Shard(str(name), as_int(rows))
 
-    def add(self, key: str, dim: int, shard: str, contents: Sequence[str]) -> None:
+    def add(
+        self, key: str, dim: int, shard: str, contents: Sequence[str], repoint: Collection[str] = ()
+    ) -> None:
         """Record a durable shard whose row ``i`` is ``contents[i]`` (inside a transaction).
 
-        Nothing is remembered in memory here: the transaction may still roll back.
+        Contents already stored keep their first row, except those in ``repoint`` (found
+        damaged), which are pointed at this shard. Nothing is remembered in memory here: the
+        transaction may still roll back.
         """
         self.conn.execute("INSERT OR IGNORE INTO encoders (key, dim) VALUES (?, ?)", (key, dim))
         encoder, stored = self.conn.execute(
@@ -177,9 +240,15 @@ class CacheIndex:
             "INSERT INTO shards (name, encoder, rows) VALUES (?, ?, ?)",
             (shard, encoder, len(contents)),
         ).lastrowid
+        rows = [(encoder, content, shard_id, row) for row, content in enumerate(contents)]
         self.conn.executemany(
             "INSERT OR IGNORE INTO embeddings (encoder, content, shard, row) VALUES (?, ?, ?, ?)",
-            [(encoder, content, shard_id, row) for row, content in enumerate(contents)],
+            [row for row in rows if row[1] not in repoint],
+        )
+        self.conn.executemany(
+            "INSERT INTO embeddings (encoder, content, shard, row) VALUES (?, ?, ?, ?) ON CONFLICT "
+            "(encoder, content) DO UPDATE SET shard = excluded.shard, row = excluded.row",
+            [row for row in rows if row[1] in repoint],
         )
 
     def entries(self) -> dict[str, int]:

@@ -8,8 +8,10 @@ file or a named shard that no index row points to, and :func:`remove_orphans` sw
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 import time
 import uuid
 from collections import OrderedDict
@@ -20,7 +22,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ShardReader", "check_shard_name", "read_staged", "remove_orphans", "write_shard"]
+__all__ = [
+    "ShardReader",
+    "check_shard_name",
+    "map_shard",
+    "read_staged",
+    "remove_orphans",
+    "write_shard",
+]
 
 TEMP_PREFIX = ".tmp-"
 SUFFIX = ".npy"
@@ -64,19 +73,60 @@ def read_staged(folder: Path, name: str, rows: int, dim: int) -> npt.NDArray[np.
     """
     path = folder / check_shard_name(name)
     try:
-        data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
+        data = np.array(map_shard(path))
+    except ValueError as exc:
         path.unlink(missing_ok=True)
-        raise ValueError(f"shard {name} is not a whole .npy file: {exc}") from exc
+        raise ValueError(f"shard {name} {exc}") from exc
     problem = None
-    if data.dtype != np.float16 or data.shape != (rows, dim):
-        problem = f"holds {data.dtype} {data.shape}, not float16 ({rows}, {dim})"
+    if data.shape != (rows, dim):
+        problem = f"holds float16 {data.shape}, not float16 ({rows}, {dim})"
     elif not np.isfinite(data).all():
         problem = "holds non-finite values"
     if problem is not None:
         path.unlink(missing_ok=True)
         raise ValueError(f"shard {name} {problem}")
-    return data  # type: ignore[no-any-return]
+    return data
+
+
+def map_shard(path: Path) -> np.ndarray[Any, Any]:
+    """Memory-map the 2-d fp16 ``.npy`` file at ``path``, or say what is wrong with it.
+
+    Only a regular file is opened (never through a symlink, never a FIFO or device, which could
+    block or never end), and its header is read before anything is mapped: a file that is
+    truncated, not an ``.npy`` file, or holds anything but a C-ordered 2-d float16 array raises
+    ValueError with a phrase such as ``"is missing"`` or ``"is truncated (...)"``.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise ValueError("is missing") from None
+    except OSError as exc:
+        why = "is a symbolic link" if exc.errno == errno.ELOOP else f"can't be read: {exc}"
+        raise ValueError(why) from None
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("is not a regular file")
+        try:
+            version = np.lib.format.read_magic(file)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(file)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(file)
+            else:
+                raise ValueError(f".npy version {version}")
+        except (ValueError, EOFError, SyntaxError, TypeError) as exc:
+            raise ValueError(f"is not a whole .npy file ({exc})") from None
+        if dtype != np.float16 or fortran or len(shape) != 2:
+            order = "Fortran-ordered " if fortran else ""
+            raise ValueError(f"holds {order}{dtype} {shape}, not a 2-d float16 array")
+        offset = file.tell()
+        needed = offset + 2 * shape[0] * shape[1]
+        if info.st_size < needed:
+            raise ValueError(f"is truncated ({info.st_size} of {needed} bytes)")
+        if shape[0] * shape[1] == 0:  # nothing to map (mmap refuses a zero length)
+            return np.zeros(shape, dtype=np.float16)
+        return np.memmap(file, dtype=np.float16, mode="r", offset=offset, shape=shape)
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -95,19 +145,18 @@ class ShardReader:
         self._capacity = capacity
         self._open: OrderedDict[str, np.ndarray[Any, Any]] = OrderedDict()
 
-    def rows(self, name: str) -> np.ndarray[Any, Any] | None:
-        """The shard's ``(rows, dim)`` fp16 memmap; None if it is missing or not a shard."""
+    def rows(self, name: str) -> np.ndarray[Any, Any]:
+        """The shard's ``(rows, dim)`` fp16 memmap; ValueError saying what is wrong otherwise.
+
+        ``name`` comes from the index, which may be damaged: one that is not a name
+        :func:`write_shard` makes is never used as a path.
+        """
         if name in self._open:
             self._open.move_to_end(name)
             return self._open[name]
-        try:
-            shard: np.ndarray[Any, Any] = np.load(
-                self._folder / name, mmap_mode="r", allow_pickle=False
-            )
-        except (OSError, ValueError, EOFError):  # not a whole .npy: never served
-            return None
-        if shard.ndim != 2 or shard.dtype != np.float16:
-            return None
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise ValueError("is not a shard file name this cache writes (never opened)")
+        shard = map_shard(self._folder / name)
         self._open[name] = shard
         if len(self._open) > self._capacity:
             self._open.popitem(last=False)

@@ -9,16 +9,22 @@ A write first makes its shard durable under its final name, then commits the ind
 point into it; a reader only follows committed rows. So a writer killed at any moment leaves no
 partial row to serve (only an orphan file, see :meth:`EmbeddingCache.remove_orphans`), and
 writers in several processes at once are serialized by SQLite's write lock.
+
+Neither file is trusted: a row is served only if its shard name is one the cache writes, the
+file a whole fp16 array of the indexed shape, the row inside it and finite. Anything else is a
+miss that the next write of that key repairs, and a damaged index is moved aside and started
+afresh; either is told once in a :class:`CacheDamagedWarning` naming the folder, and never
+stops the encoding.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -28,16 +34,13 @@ from mmwidgets.encoders._cache_files import (
     folder_bytes,
     stage_rows,
 )
-from mmwidgets.encoders._cache_index import CacheIndex, connect, write_transaction
+from mmwidgets.encoders._cache_index import CacheIndex, index_damage, open_index, write_transaction
 from mmwidgets.encoders._cache_keys import content_key, encoder_key
-from mmwidgets.encoders._cache_shards import (
-    ShardReader,
-    read_staged,
-    remove_orphans,
-    write_shard,
-)
+from mmwidgets.encoders._cache_reads import CacheDamagedWarning, CheckedReads, check_dim
+from mmwidgets.encoders._cache_shards import read_staged, remove_orphans, write_shard
 
 __all__ = [
+    "CacheDamagedWarning",
     "CacheStats",
     "EmbeddingCache",
     "content_key",
@@ -45,6 +48,8 @@ __all__ = [
     "encoder_key",
     "stage_rows",
 ]
+
+_T = TypeVar("_T")
 
 
 class EmbeddingCache:
@@ -59,7 +64,8 @@ class EmbeddingCache:
     Notes
     -----
     ``get_many`` returns float32. Rows whose fp16 form is not finite (failed items, or values
-    beyond ±65504) are never stored. One instance may be used from several threads.
+    beyond ±65504) are never stored, and never served should a file hold one. One instance may
+    be used from several threads.
 
     Examples
     --------
@@ -79,15 +85,28 @@ class EmbeddingCache:
         self._shard_dir = self.directory / "shards"
         self._shard_dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        conn = connect(self.directory / "index.sqlite")
-        try:
-            with write_transaction(conn):
-                self._index = CacheIndex(conn, self.directory)
-        except BaseException:
-            conn.close()
-            raise
-        self._reader = ShardReader(self._shard_dir)
+        self._reads = CheckedReads(self._shard_dir, self.directory)
+        self._index = self._open_index(None)
         self._hits = self._misses = self._written = 0
+
+    def _open_index(self, damage: str | None) -> CacheIndex:
+        index, repaired = open_index(self.directory, damage)
+        if repaired is not None:
+            self._reads.damage.report([(repaired, "(an empty index replaces it)", 0)])
+        return index
+
+    def _guarded(self, action: Callable[[], _T]) -> _T:
+        """``action()``; if it finds the index file damaged, again on a fresh index (locked)."""
+        try:
+            return action()
+        except Exception as exc:
+            damage = index_damage(exc)
+            if damage is None:
+                raise
+        self._index.conn.close()
+        self._reads.shards.close()
+        self._index = self._open_index(damage)
+        return action()
 
     def get_many(
         self, encoder_key: str, content_keys: Sequence[str], dim: int | None = None
@@ -121,17 +140,8 @@ class EmbeddingCache:
         """
         keys = list(content_keys)
         with self._lock:
-            stored_dim = self._index.dim(encoder_key)
-            width = _check_dim(encoder_key, stored_dim, dim) or 0
-            out = np.full((len(keys), width), np.nan, dtype=np.float32)
-            hit = np.zeros(len(keys), dtype=bool)
-            if stored_dim is not None:
-                for shard, positions, rows in self._index.locate(encoder_key, keys):
-                    data = self._reader.rows(shard.name)
-                    # a shard that is gone or not what the index says is a miss, never garbage
-                    if data is not None and data.shape == (shard.rows, width):
-                        out[positions] = data[rows]
-                        hit[positions] = True
+            # damage is a miss, never garbage; the caller's put_many then rewrites it
+            out, hit = self._guarded(lambda: self._reads.read(self._index, encoder_key, keys, dim))
             self._hits += int(hit.sum())
             self._misses += len(keys) - int(hit.sum())
         return out, hit
@@ -163,19 +173,24 @@ class EmbeddingCache:
         for i in np.flatnonzero(finite):
             first.setdefault(keys[i], int(i))
         with self._lock:
-            _check_dim(encoder_key, self._index.dim(encoder_key), rows.shape[1])
-            known = self._index.known(encoder_key, list(first))
-            new = [key for key in first if key not in known]
-            if not new:
-                return 0
-            shard = write_shard(self._shard_dir, half[[first[key] for key in new]])
-            try:
-                with write_transaction(self._index.conn):
-                    self._index.add(encoder_key, rows.shape[1], shard, new)
-            except Exception:  # rolled back, so nothing names the shard (an interrupt leaves it)
-                (self._shard_dir / shard).unlink(missing_ok=True)
-                raise
-            self._written += len(new)
+            written = self._guarded(lambda: self._put(encoder_key, first, half))
+            self._written += written
+        return written
+
+    def _put(self, encoder_key: str, first: dict[str, int], half: np.ndarray) -> int:
+        dim = half.shape[1]
+        check_dim(encoder_key, self._index.dim(encoder_key), dim)
+        good, damaged = self._reads.known(self._index, encoder_key, first, dim)
+        new = [key for key in first if key not in good]
+        if not new:
+            return 0
+        shard = write_shard(self._shard_dir, half[[first[key] for key in new]])
+        try:
+            with write_transaction(self._index.conn):
+                self._index.add(encoder_key, dim, shard, new, repoint=damaged)
+        except Exception:  # rolled back, so nothing names the shard (an interrupt leaves it)
+            (self._shard_dir / shard).unlink(missing_ok=True)
+            raise
         return len(new)
 
     def adopt_shard(
@@ -187,7 +202,8 @@ class EmbeddingCache:
         final name with :func:`stage_rows`; row ``i`` is ``content_keys[i]``. The file is read
         and checked first (its name, fp16, ``(len(content_keys), dim)``, all finite): a file
         that is not what it should be raises ValueError and is never indexed. Keys stored
-        meanwhile keep their first copy; a shard with nothing new is deleted.
+        meanwhile keep their first copy (unless it is damaged: this one replaces it); a shard
+        with nothing new is deleted.
 
         Returns
         -------
@@ -209,15 +225,19 @@ class EmbeddingCache:
         keys = list(content_keys)
         data = read_staged(self._shard_dir, name, len(keys), dim)
         with self._lock:
-            _check_dim(encoder_key, self._index.dim(encoder_key), dim)
-            new = len(set(keys) - self._index.known(encoder_key, keys))
-            if new == 0:
-                (self._shard_dir / name).unlink(missing_ok=True)
-            else:
-                with write_transaction(self._index.conn):
-                    self._index.add(encoder_key, dim, name, keys)
-                self._written += new
+            self._written += self._guarded(lambda: self._adopt(encoder_key, name, keys, dim))
         return data.astype(np.float32)
+
+    def _adopt(self, encoder_key: str, name: str, keys: list[str], dim: int) -> int:
+        check_dim(encoder_key, self._index.dim(encoder_key), dim)
+        good, damaged = self._reads.known(self._index, encoder_key, keys, dim)
+        new = len(set(keys) - good)
+        if new == 0:
+            (self._shard_dir / name).unlink(missing_ok=True)
+        else:
+            with write_transaction(self._index.conn):
+                self._index.add(encoder_key, dim, name, keys, repoint=damaged)
+        return new
 
     def stats(self) -> CacheStats:
         """Entries per encoder, files, bytes on disk, and this instance's hits/misses/writes.
@@ -230,11 +250,12 @@ class EmbeddingCache:
         0
         """
         with self._lock:
-            entries = self._index.entries()
-            shards = len(self._index.shard_names())
+            entries = self._guarded(self._index.entries)
+            shards = len(self._guarded(self._index.shard_names))
+            hits, misses, written = self._hits, self._misses, self._written
         disk = folder_bytes(self.directory)
         return CacheStats(
-            self.directory, entries, shards, disk, self._hits, self._misses, self._written
+            self.directory, entries, shards, disk, hits, misses, written, self._reads.damage.rows
         )
 
     def remove_orphans(self, min_age_s: float = 3600.0) -> int:
@@ -248,12 +269,13 @@ class EmbeddingCache:
         0
         """
         with self._lock:
-            return remove_orphans(self._shard_dir, self._index.shard_names(), min_age_s)[1]
+            indexed = self._guarded(self._index.shard_names)
+            return remove_orphans(self._shard_dir, indexed, min_age_s)[1]
 
     def close(self) -> None:
         """Close the index; arrays already returned stay valid (they are copies)."""
         with self._lock:
-            self._reader.close()
+            self._reads.shards.close()
             self._index.conn.close()
 
     def __enter__(self) -> EmbeddingCache:
@@ -269,12 +291,3 @@ class EmbeddingCache:
 
     def __repr__(self) -> str:
         return f"EmbeddingCache({str(self.directory)!r})"
-
-
-def _check_dim(encoder_key: str, stored: int | None, wanted: int | None) -> int | None:
-    if stored is not None and wanted is not None and stored != wanted:
-        raise ValueError(
-            f"{encoder_key!r} is cached with {stored}-d embeddings, not {wanted}-d: an encoder "
-            "whose output changes needs a new version"
-        )
-    return stored if stored is not None else wanted
