@@ -51,6 +51,32 @@ PROBE = """(root) => {
   root.addEventListener("mmw-shown", (e) => log.shown.push(e.detail));
   root.addEventListener("mmw-painted", (e) => log.painted.push(e.detail));
   root.addEventListener("mmw-ack", (e) => log.acks.push({ id: e.detail.id, t: e.detail.t }));
+  // whole: the first frame, after a key, whose card (another item than the key's) has every
+  // image loaded and every waveform drawn; checked in each requestAnimationFrame callback (the
+  // DOM as that frame paints it), timed once the frame is out (a task after the callback).
+  // A waveform counts as drawn when our own canvas says so (data-drawn) or, before it existed,
+  // when wavesurfer's canvas (in its open shadow root) has a size.
+  const waveDrawn = (player) =>
+    Boolean(player.querySelector("canvas[data-drawn]:not([hidden])")) ||
+    [...player.querySelectorAll(".mmw-wave *")].some((el) =>
+      [...(el.shadowRoot?.querySelectorAll("canvas") ?? [])].some((c) => c.width > 0));
+  const whole = (away) => {
+    const card = root.querySelector(".mmw-card");
+    if (!card || card.dataset.item === away || root.dataset.shown !== card.dataset.item) return false;
+    return [...card.querySelectorAll("img")].every((img) => img.complete && img.naturalWidth > 0) &&
+      [...card.querySelectorAll(".mmw-player")].every(waveDrawn);
+  };
+  // one watcher per key press (the press's own record gets .whole): a key pressed before the
+  // last card was whole waits for the next card that is
+  document.addEventListener("keydown", (e) => {
+    if (!root.contains(e.target)) return;
+    const press = log.presses[log.presses.length - 1];
+    const check = () => {
+      if (!whole(press.id)) return void requestAnimationFrame(check);
+      setTimeout(() => (press.whole = performance.now()));
+    };
+    requestAnimationFrame(check);
+  }, true);
 }"""
 
 
@@ -126,11 +152,18 @@ def measure(log: dict) -> dict[str, np.ndarray]:
         times = [e["t"] for e in events if e["t"] >= t and (item is None or e["id"] == item)]
         return min(times) - t if times else None
 
-    out: dict[str, list[float]] = {"shown": [], "painted": [], "round_trip": [], "sync": []}
+    out: dict[str, list[float]] = {
+        "shown": [],
+        "painted": [],
+        "whole": [],
+        "round_trip": [],
+        "sync": [],
+    }
     for press in log["presses"]:
         for name, delay in [
             ("shown", first_after(log["shown"], press["t"])),
             ("painted", first_after(log["painted"], press["t"])),
+            ("whole", press["whole"] - press["t"] if "whole" in press else None),
             ("round_trip", first_after(log["acks"], press["t"], press["id"])),
             ("sync", press["sync"] - press["t"] if "sync" in press else None),
         ]:
@@ -196,6 +229,7 @@ def main() -> None:
         print(f" {name} (achieved {result['rate']:.1f} labels/s):")
         print(describe("key -> next item fully shown", result["shown"]))
         print(describe("key -> its frame painted", result["painted"]))
+        print(describe("key -> image + waveform painted", result["whole"]))
         print(describe("key -> label acknowledged by Python", result["round_trip"]))
         print(describe("key handler (sync part)", result["sync"]))
     print(" ", report.strip())

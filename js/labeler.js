@@ -129,6 +129,7 @@ function render({ model, el }) {
       built.delete(id);
     }
     for (const entry of upcoming) if (!built.has(entry.id)) built.set(entry.id, createCard(entry, { onZoom: zoom.open }));
+    root.dataset.cards = String(built.size + (card ? 1 : 0)); // cards alive (shown + built ahead): leaks show
   }
 
   function mount(entry) {
