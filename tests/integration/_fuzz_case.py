@@ -1,4 +1,4 @@
-"""One fuzz case of ``test_fuzz_inputs.py``, run in its own process: ``python _fuzz_case.py NAME DIR``.
+"""One case of ``test_fuzz_inputs.py``, in its own process: ``python _fuzz_case.py NAME DIR``.
 
 Each case is a pool of good rows plus one faulty row (the last, row ``GOOD``). The process builds
 a real Session over it, waits for the embeddings, labels good items, waits for the model, and
@@ -27,7 +27,7 @@ from PIL import Image
 __all__ = ["CASES", "GOOD", "Case", "run_case"]
 
 GOOD = 10
-"""Good rows in every pool; the faulty row is row GOOD, with id ``BAD_ID`` unless the case sets it."""
+"""Good rows in every pool; the faulty row is row GOOD, id ``BAD_ID`` unless the case sets it."""
 BAD_ID = "bad"
 RATE = 16_000
 LABELS = ["cat", "dog"]
@@ -218,7 +218,7 @@ CASES: dict[str, Case] = {
 
 
 def _frame(case: Case, folder: Path) -> pd.DataFrame:
-    rows = good_rows(folder) + [case.build(folder)]
+    rows = [*good_rows(folder), case.build(folder)]
     frame = pd.DataFrame(rows)
     # object columns, so that a None stays None and an odd value stays as given
     return frame.astype(object)

@@ -10,8 +10,8 @@ encode, train and label.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 import time
@@ -20,9 +20,7 @@ from typing import Any
 
 import psutil
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-from _fuzz_case import BAD_ID, CASES, GOOD  # noqa: E402
+from _fuzz_case import BAD_ID, CASES, GOOD
 
 TIMEOUT_S = 150.0
 """Wall-clock limit per case: a build, two waits and a few labels take ~10 s here."""
