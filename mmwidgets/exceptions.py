@@ -16,6 +16,7 @@ from __future__ import annotations
 
 __all__ = [
     "BundleMissingError",
+    "DamagedEventWarning",
     "EmptyPoolError",
     "EncodingCancelledError",
     "LabelNotStoredError",
@@ -27,6 +28,7 @@ __all__ = [
     "SampleDataMissingError",
     "SchemaError",
     "ShapeMismatchError",
+    "StoreError",
     "TrainingCancelledError",
     "UnknownBackendError",
     "UnknownFusionError",
@@ -71,6 +73,38 @@ class UnknownModalityError(MMWidgetsError, ValueError):
 
 class UnknownBackendError(MMWidgetsError, ValueError):
     """No label-store backend handles the requested location (a path or URL scheme)."""
+
+
+class StoreError(MMWidgetsError, ValueError):
+    """A label store can't be opened: the file or database is not one mmwidgets wrote as it is.
+
+    Raised when a location holds something else (another program's database, a file that is
+    not SQLite), was modified outside mmwidgets (a trigger, a view, an extra table or index, a
+    changed column, a meta value of the wrong type), or was written by a newer mmwidgets. The
+    store is left exactly as it was. The message names the location, every problem found and
+    what to do; ``location`` and ``problems`` hold the same for code.
+
+    Examples
+    --------
+    >>> error = StoreError("can't open l.sqlite", location="l.sqlite", problems=["a trigger"])
+    >>> isinstance(error, ValueError), error.problems
+    (True, ('a trigger',))
+    """
+
+    def __init__(
+        self, message: str, *, location: str = "", problems: tuple[str, ...] | list[str] = ()
+    ) -> None:
+        super().__init__(message)
+        self.location = location
+        self.problems = tuple(problems)
+
+
+class DamagedEventWarning(UserWarning):
+    """A label-store event row is malformed, so every view skips it (named by seq and item).
+
+    ``damaged_events()`` on the store lists every such row; the rest of the log reads as if
+    the row were not there.
+    """
 
 
 class SampleDataMissingError(MMWidgetsError, FileNotFoundError):

@@ -16,9 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from mmwidgets.data import _store_pg_sql as sql
 from mmwidgets.data._store_backends import register_store_backend
+from mmwidgets.data._store_damage import DamageReport, StoreDamage, annotation_rows, split_rows
 from mmwidgets.data._store_pg_conn import ConnectionListener, Reconnecting
+from mmwidgets.data._store_pg_verify import check_tables, checked_task
+from mmwidgets.data._store_resolve import resolve
 from mmwidgets.data._store_task import new_task, settle_task
 from mmwidgets.data._store_values import Event, EventKind, label_set, row_event
+from mmwidgets.data._store_verify import newer_version_error
 from mmwidgets.data._store_views import StoreViews
 from mmwidgets.data._store_writes import StoreWrites
 
@@ -29,9 +33,10 @@ __all__ = ["PostgresLabelStore"]
 
 #: how long a call keeps reconnecting to a server that went away before it gives up
 DEFAULT_RECONNECT_TIMEOUT_S = 30.0
+_NO_SEQ_ABOVE = 2**63 - 1  # BIGINT's largest
 
 
-class PostgresLabelStore(StoreViews, StoreWrites):
+class PostgresLabelStore(StoreViews, StoreWrites, StoreDamage):
     """A task's labels as an append-only event log in a PostgreSQL database several people share.
 
     Every call that changes labels returns after its transaction has committed (with
@@ -57,12 +62,18 @@ class PostgresLabelStore(StoreViews, StoreWrites):
         psycopg is not installed; the message says how to install it.
     ConnectionError
         The server can't be reached when the store is opened.
+    StoreError
+        (a ValueError) mmwidgets' tables were modified outside it (a trigger or rule on them,
+        a missing column, a changed type, row-level security), the task's row holds values of
+        the wrong type, or the task was written by a newer mmwidgets. Nothing is changed.
 
     Notes
     -----
     Items' labels resolve across annotators as in :class:`~mmwidgets.data.LabelStore`. Writers of
     one task take the task's row lock for the length of their transaction (that numbers the
     events in commit order), so one task's labels are written one transaction at a time.
+    An event row edited into a shape mmwidgets never writes is skipped by every view and listed
+    by :meth:`damaged_events`, as in the SQLite store.
 
     Examples
     --------
@@ -82,6 +93,7 @@ class PostgresLabelStore(StoreViews, StoreWrites):
         reconnect_timeout: float = DEFAULT_RECONNECT_TIMEOUT_S,
     ) -> None:
         conninfo, self._task, self._shown = sql.parse_url(url)
+        self._damage = DamageReport(f"task {self._task!r} at {self._shown}")
         wanted = None if labels is None else label_set(labels, bool(multi_label))
         _require_psycopg()
         import psycopg
@@ -153,10 +165,11 @@ class PostgresLabelStore(StoreViews, StoreWrites):
     ) -> tuple[tuple[str, ...], bool]:
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (sql.SCHEMA_LOCK,))
+            where = f"task {self._task!r} at {self._shown}"
+            check_tables(conn, where)
             for statement in sql.DDL:
                 conn.execute(statement)
             row = conn.execute(sql.TASK, (self._task,)).fetchone()
-            where = f"task {self._task!r} at {self._shown}"
             if row is None:
                 task, flag = new_task(wanted, multi, where)
                 conn.execute(
@@ -164,15 +177,17 @@ class PostgresLabelStore(StoreViews, StoreWrites):
                     (self._task, json.dumps(list(task)), flag, sql.SCHEMA_VERSION, time.time()),
                 )
                 return task, flag
-            stored = (tuple(json.loads(row[0])), bool(row[1]))
             if row[2] > sql.SCHEMA_VERSION:
-                raise ValueError(
-                    f"{where} uses label-store schema version {row[2]}, but this mmwidgets "
-                    f"reads only up to version {sql.SCHEMA_VERSION}; upgrade mmwidgets."
+                raise newer_version_error(where, row[2], sql.SCHEMA_VERSION)
+            stored = checked_task(row, where)
+
+            def annotations() -> Sequence[tuple[Any, ...]]:
+                rows = self._rows(conn, sql.ANNOTATIONS, {})
+                return annotation_rows(
+                    rows, lambda: conn.execute(sql.HISTORY, (self._task,)).fetchall(), stored[1]
                 )
-            task, flag = settle_task(
-                stored, wanted, multi, where, lambda: self._rows(conn, sql.ANNOTATIONS, {})
-            )
+
+            task, flag = settle_task(stored, wanted, multi, where, annotations)
             if task != stored[0]:
                 conn.execute(sql.SET_LABELS, (json.dumps(list(task)), self._task))
             return task, flag
@@ -184,13 +199,25 @@ class PostgresLabelStore(StoreViews, StoreWrites):
 
     def _annotation_rows(self, item_id: str | None = None) -> list[tuple[Any, ...]]:
         if item_id is None:
-            return self._db.read(lambda conn: self._rows(conn, sql.ANNOTATIONS, {}))
-        return self._db.read(lambda conn: self._rows(conn, sql.ITEM_ANNOTATIONS, {"item": item_id}))
+            rows = self._db.read(lambda conn: self._rows(conn, sql.ANNOTATIONS, {}))
+        else:
+            params = {"item": item_id}
+            rows = self._db.read(lambda conn: self._rows(conn, sql.ITEM_ANNOTATIONS, params))
+        return self._checked_annotations(rows, item_id)
+
+    def _raw_history_rows(self, item_id: str | None = None) -> list[tuple[Any, ...]]:
+        if item_id is None:
+            return self._db.read(lambda conn: conn.execute(sql.HISTORY, (self._task,)).fetchall())
+        return self._db.read(
+            lambda conn: conn.execute(sql.ITEM_HISTORY, (self._task, item_id)).fetchall()
+        )
 
     def _history_rows(self) -> list[tuple[Any, ...]]:
-        return self._db.read(lambda conn: conn.execute(sql.HISTORY, (self._task,)).fetchall())
+        return list(self._checked_history())
 
     def _count_labeled(self) -> int:
+        if self._damage.found:  # the SQL count would include the damaged rows
+            return len(resolve(self._annotation_rows()).current)
         return int(self._db.read(lambda conn: self._rows(conn, sql.COUNT_LABELED, {}))[0][0])
 
     def _append(
@@ -222,9 +249,16 @@ class PostgresLabelStore(StoreViews, StoreWrites):
     def _undo_latest(self, annotator: str) -> Event | None:
         def write(conn: psycopg.Connection[Any], token: str) -> list[Event]:
             conn.execute(sql.LOCK_TASK, (self._task,))
-            row = conn.execute(sql.LAST_UNDOABLE, (self._task, annotator)).fetchone()
-            if row is None:
-                return []
+            before = _NO_SEQ_ABOVE
+            while True:  # a damaged event is not there for undo either: step past it
+                row = conn.execute(sql.LAST_UNDOABLE, (self._task, annotator, before)).fetchone()
+                if row is None:
+                    return []
+                _, damaged = split_rows([row], self._multi_label)
+                if not damaged:
+                    break
+                self._damage.note(damaged)
+                before = row[0]
             undone = row_event(row, self._multi_label)
             (seq,) = conn.execute(sql.TAKE_SEQS, (1, self._task)).fetchone() or (0,)
             conn.execute(

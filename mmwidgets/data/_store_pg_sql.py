@@ -78,6 +78,9 @@ SELECT {EVENT_COLUMNS} FROM mmw_events WHERE task = %s AND request = %s ORDER BY
 """
 EVENT = f"SELECT {EVENT_COLUMNS} FROM mmw_events WHERE task = %s AND seq = %s"
 HISTORY = f"SELECT {EVENT_COLUMNS} FROM mmw_events WHERE task = %s ORDER BY seq"
+ITEM_HISTORY = f"""
+SELECT {EVENT_COLUMNS} FROM mmw_events WHERE task = %s AND item_id = %s ORDER BY seq
+"""
 
 _LATEST = """
 SELECT MAX(seq) AS seq FROM mmw_events
@@ -103,7 +106,7 @@ WHERE e.kind IN ('set', 'adjudicate')
 """
 LAST_UNDOABLE = f"""
 SELECT {EVENT_COLUMNS} FROM mmw_events AS e
-WHERE e.task = %s AND e.annotator = %s AND e.kind <> 'undo'
+WHERE e.task = %s AND e.annotator = %s AND e.kind <> 'undo' AND e.seq < %s
   AND NOT EXISTS (SELECT 1 FROM mmw_events AS u WHERE u.task = e.task AND u.undoes = e.seq)
 ORDER BY e.seq DESC LIMIT 1
 """

@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from mmwidgets.data._store_verify import read_checked_meta
+
 # 2: the ``adjudicate`` event kind and the ``claims`` table (version-1 files are upgraded on open)
 SCHEMA_VERSION = 2
-TABLES = frozenset({"meta", "events", "claims"})
 
 # Long enough to wait out another annotator's commit (each holds the lock for milliseconds); short
 # enough that a wedged process surfaces as an error instead of a silently frozen widget.
@@ -56,6 +57,9 @@ CREATE INDEX IF NOT EXISTS events_by_annotator ON events (annotator, seq);
 CREATE INDEX IF NOT EXISTS events_by_annotation ON events (item_id, annotator, kind, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS events_undone ON events (undoes) WHERE undoes IS NOT NULL;
 """
+
+#: every statement that creates the schema, in order (each ``IF NOT EXISTS``)
+DDL = tuple(statement.strip() for statement in _DDL.split(";") if statement.strip())
 
 EVENT_COLUMNS = "seq, kind, item_id, labels, annotator, time, model_version, reason, undoes"
 
@@ -102,9 +106,13 @@ SELECT COUNT(*) FROM (
 """
 UPSERT_CLAIM = "INSERT OR REPLACE INTO claims (item_id, annotator, expires) VALUES (?, ?, ?)"
 
+HISTORY = f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq"
+ITEM_HISTORY = f"SELECT {EVENT_COLUMNS} FROM events WHERE item_id = ? ORDER BY seq"
+
+# an annotator's latest event before seq ? that is neither an undo nor undone
 LAST_UNDOABLE = f"""
 SELECT {EVENT_COLUMNS} FROM events AS e
-WHERE e.annotator = ? AND e.kind != 'undo'
+WHERE e.annotator = ? AND e.kind != 'undo' AND e.seq < ?
   AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = e.seq)
 ORDER BY e.seq DESC LIMIT 1
 """
@@ -185,41 +193,25 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 def ensure_schema(conn: sqlite3.Connection, path: str) -> dict[str, Any]:
-    """Create the tables if missing and return the stored meta values (inside a transaction).
+    """Check the file, create the tables if missing, and return the stored meta values.
+
+    Runs inside the caller's transaction. The whole schema is checked first
+    (:mod:`._store_verify`), so a foreign, modified or newer file is refused before any
+    DDL runs and is left exactly as it was.
 
     Raises
     ------
-    ValueError
-        If the file is some other SQLite database, or was written by a newer mmwidgets.
+    StoreError
+        If the file is some other SQLite database, was modified outside mmwidgets (a
+        trigger, a view, a foreign table or index, a changed table, a malformed meta
+        value), or was written by a newer mmwidgets.
     """
-    tables = {
-        name
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        if not name.startswith("sqlite_")  # SQLite's own bookkeeping (sequences, statistics)
-    }
-    if not tables <= TABLES:
-        raise ValueError(
-            f"{path} is an SQLite database but not an mmwidgets label store "
-            f"(it has tables {sorted(tables - TABLES)}); pick another path."
-        )
-    meta: dict[str, Any] = {}
-    if "meta" in tables:
-        meta = {
-            key: json.loads(value) for key, value in conn.execute("SELECT key, value FROM meta")
-        }
-    # Checked before any DDL runs, so a newer file is left exactly as it was.
-    version = meta.get("schema_version", SCHEMA_VERSION)
-    if version > SCHEMA_VERSION:
-        raise ValueError(
-            f"{path} uses label-store schema version {version}, but this mmwidgets reads only "
-            f"up to version {SCHEMA_VERSION}; upgrade mmwidgets to open it."
-        )
-    if "events" in tables and version < 2:
+    meta = read_checked_meta(conn, path, DDL, SCHEMA_VERSION)
+    if meta and meta["schema_version"] < 2:
         _upgrade_events(conn)
     # executescript() would COMMIT the caller's transaction first, so run statements one by one.
-    for statement in _DDL.split(";"):
-        if statement.strip():
-            conn.execute(statement)
+    for statement in DDL:
+        conn.execute(statement)
     return meta
 
 

@@ -10,20 +10,23 @@ import os
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from mmwidgets.data import _store_schema as schema
 from mmwidgets.data._errors import UnknownLabelError
+from mmwidgets.data._store_damage import annotation_rows
 from mmwidgets.data._store_values import decode_label, label_set
 
 
 def needs_labels(path: object) -> ValueError:
     """The error for a new store opened without a label set."""
+    what = "a new label store"
+    if isinstance(path, Path) and path.is_file() and path.stat().st_size == 0:
+        what = "an empty file (0 bytes) that holds no label store yet"
     return ValueError(
-        f"{path} is a new label store, so it needs its label set: "
-        "LabelStore(path, labels=['cat', 'dog', ...])"
+        f"{path} is {what}, so it needs its label set: LabelStore(path, labels=['cat', 'dog', ...])"
     )
 
 
@@ -52,9 +55,12 @@ def open_task(
         )
         return task, multi
     stored = (tuple(meta["labels"]), bool(meta["multi_label"]))
-    task, multi = settle_task(
-        stored, wanted, multi_label, path, lambda: conn.execute(schema.ANNOTATIONS).fetchall()
-    )
+
+    def annotations() -> Sequence[tuple[Any, ...]]:
+        rows = conn.execute(schema.ANNOTATIONS).fetchall()
+        return annotation_rows(rows, lambda: conn.execute(schema.HISTORY).fetchall(), stored[1])
+
+    task, multi = settle_task(stored, wanted, multi_label, path, annotations)
     if task != stored[0]:
         schema.write_meta(conn, {"labels": list(task)})
     return task, multi

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -18,16 +19,19 @@ from typing import Any
 
 from mmwidgets.data import _store_schema as schema
 from mmwidgets.data._store_backends import open_store, register_store_backend
+from mmwidgets.data._store_damage import DamageReport, StoreDamage, split_rows
 from mmwidgets.data._store_protocol import LabelStoreProtocol
+from mmwidgets.data._store_resolve import resolve
 from mmwidgets.data._store_task import needs_labels, open_task, store_path
 from mmwidgets.data._store_values import Event, EventKind, label_set, row_event
 from mmwidgets.data._store_views import StoreViews
 from mmwidgets.data._store_writes import StoreWrites
+from mmwidgets.exceptions import StoreError
 
 __all__ = ["Event", "LabelStore"]
 
 
-class LabelStore(StoreViews, StoreWrites):
+class LabelStore(StoreViews, StoreWrites, StoreDamage):
     """A task's labels, kept as an append-only event log in one SQLite file.
 
     Every call that changes labels (:meth:`set`, :meth:`set_batch`, :meth:`clear`,
@@ -57,6 +61,11 @@ class LabelStore(StoreViews, StoreWrites):
     UnknownLabelError
         If ``labels`` drops a label that items currently carry; the message names the label and
         how many items carry it.
+    StoreError
+        (a ValueError) If the file is not a label store as mmwidgets writes it: not SQLite,
+        another program's database, modified outside mmwidgets (a trigger, a view, a foreign
+        table or index, a changed column, a malformed meta value), or written by a newer
+        mmwidgets. The message names every problem and what to do; the file is left as it was.
 
     Notes
     -----
@@ -68,6 +77,11 @@ class LabelStore(StoreViews, StoreWrites):
     With one annotator this is simply their latest event.
     Of meta keywords only ``model_version`` (int) and ``reason`` (str) are accepted; any other
     raises TypeError, so a misspelt keyword is never silently dropped.
+
+    Opening checks the file's whole schema once (a few schema rows, whatever the log's size);
+    an event row edited into a shape mmwidgets never writes is skipped by every view, named
+    once in a :class:`~mmwidgets.exceptions.DamagedEventWarning` and listed by
+    :meth:`damaged_events`.
 
     Several processes may write one file at once (each write takes SQLite's write lock with
     ``BEGIN IMMEDIATE``, waiting up to 30 s and then retrying), and one instance may be shared
@@ -95,9 +109,10 @@ class LabelStore(StoreViews, StoreWrites):
         self._path = store_path(path)
         # Checked before the file is touched, so bad arguments leave nothing on disk.
         wanted = None if labels is None else label_set(labels, bool(multi_label))
-        if wanted is None and not self._path.exists():
+        if wanted is None and (not self._path.exists() or _empty_file(self._path)):
             raise needs_labels(self._path)
         self._lock = threading.RLock()
+        self._damage = DamageReport(str(self._path))
         self._path.parent.mkdir(parents=True, exist_ok=True)
         conn: sqlite3.Connection | None = None
         try:
@@ -109,7 +124,12 @@ class LabelStore(StoreViews, StoreWrites):
                 conn.close()
             if isinstance(error, sqlite3.OperationalError) and schema.is_lock_error(error):
                 raise
-            raise ValueError(f"can't open {self._path} as a label store: {error}") from error
+            raise StoreError(
+                f"can't open {self._path} as a label store: SQLite can't read it as a database "
+                f"({error}). Pick another path, or restore the file from a backup.",
+                location=str(self._path),
+                problems=[str(error)],
+            ) from error
         except BaseException:
             if conn is not None:
                 conn.close()
@@ -223,20 +243,36 @@ class LabelStore(StoreViews, StoreWrites):
 
     def _annotation_rows(self, item_id: str | None = None) -> list[tuple[Any, ...]]:
         if item_id is None:
-            return self._read(schema.ANNOTATIONS, ())
-        return self._read(schema.ITEM_ANNOTATIONS, (item_id, item_id))
+            rows = self._read(schema.ANNOTATIONS, ())
+        else:
+            rows = self._read(schema.ITEM_ANNOTATIONS, (item_id, item_id))
+        return self._checked_annotations(rows, item_id)
+
+    def _raw_history_rows(self, item_id: str | None = None) -> list[tuple[Any, ...]]:
+        if item_id is None:
+            return self._read(schema.HISTORY, ())
+        return self._read(schema.ITEM_HISTORY, (item_id,))
 
     def _history_rows(self) -> list[tuple[Any, ...]]:
-        return self._read(f"SELECT {schema.EVENT_COLUMNS} FROM events ORDER BY seq", ())
+        return list(self._checked_history())
 
     def _count_labeled(self) -> int:
+        if self._damage.found:  # the SQL count would include the damaged rows
+            return len(resolve(self._annotation_rows()).current)
         return int(self._read(schema.COUNT_LABELED, ())[0][0])
 
     def _undo_latest(self, annotator: str) -> Event | None:
         with self._writing() as conn:
-            row = conn.execute(schema.LAST_UNDOABLE, (annotator,)).fetchone()
-            if row is None:
-                return None
+            before = sys.maxsize
+            while True:  # a damaged event is not there for undo either: step past it
+                row = conn.execute(schema.LAST_UNDOABLE, (annotator, before)).fetchone()
+                if row is None:
+                    return None
+                _, damaged = split_rows([row], self._multi_label)
+                if not damaged:
+                    break
+                self._damage.note(damaged)
+                before = row[0]
             undone = row_event(row, self._multi_label)
             conn.execute(
                 schema.INSERT_EVENT,
@@ -292,6 +328,11 @@ class LabelStore(StoreViews, StoreWrites):
             )
             for seq, (item_id, labels) in zip(seqs, rows, strict=True)
         ]
+
+
+def _empty_file(path: Path) -> bool:
+    # SQLite takes a zero-byte file for an empty database: without labels it is no store yet
+    return path.is_file() and path.stat().st_size == 0
 
 
 @register_store_backend("sqlite")
