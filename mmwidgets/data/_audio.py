@@ -1,27 +1,42 @@
-"""Audio: decode any accepted value to float32 samples, and package clips for the browser."""
+"""Audio: decode any accepted value to float32 samples, and package clips for the browser.
+
+Long audio is streamed (see :mod:`mmwidgets.data._audio_source`): checking a clip holds one
+block of samples at a time, and the browser gets the source file as it is only when it is
+small (:data:`PLAYER_MAX_BYTES`), else at most the first :data:`PLAYER_MAX_SECONDS`, re-encoded.
+"""
 
 from __future__ import annotations
 
 import io
-import numbers
-import os
 from dataclasses import dataclass
-from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 import soundfile as sf
 
-from mmwidgets.data._integrity import container_problem
-from mmwidgets.data._mediabase import AudioValue, MediaError, describe, read_file
+from mmwidgets.data._audio_source import AudioStream, open_audio
+from mmwidgets.data._mediabase import AudioValue, MediaError
 
-__all__ = ["AudioClip", "audio_for_browser", "load_audio"]
+__all__ = [
+    "PLAYER_MAX_BYTES",
+    "PLAYER_MAX_SECONDS",
+    "AudioClip",
+    "audio_for_browser",
+    "check_audio",
+    "load_audio",
+]
 
-MAX_CHANNELS = 64
+PLAYER_MAX_BYTES = 16 << 20
+"""Largest playable file sent to the browser as it is (16 MiB: a 10-minute MP3 at 192 kbit/s)."""
+
+PLAYER_MAX_SECONDS = 300.0
+"""Longest audio sent to the browser when it must be re-encoded: the first 5 minutes.
+
+Encoding is the cost (≈5 s for 5 minutes of 44.1 kHz stereo here) and the bytes travel to the
+browser with every item shown (≈3 MB of Ogg Vorbis for those 5 minutes)."""
+
 _VORBIS_MAX_RATE = 192_000  # libvorbis crashes the process on some higher rates (256 kHz here)
-_EXAMPLE = "(np.zeros(16000, dtype=np.float32), 16000)"
-_WAV_PLAYABLE = {"PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT"}
-_INT_SCALE = {np.dtype(np.int16): 32768.0, np.dtype(np.int32): 2147483648.0}
+_WRITE_FRAMES = 1 << 15  # libvorbis overflows its stack on one long write (a minute at 44.1 kHz)
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,17 +46,21 @@ class AudioClip:
     Attributes
     ----------
     data : bytes
-        An encoded file: the original bytes when the browser plays that format, else OGG Vorbis
-        (or 16-bit WAV where libsndfile cannot write Vorbis or the sample rate is too high).
+        An encoded file: the original bytes when the browser plays that format and the file is
+        at most ``max_bytes``, else OGG Vorbis (or 16-bit WAV where libsndfile cannot write
+        Vorbis or the sample rate is too high) of at most the first ``max_seconds``.
     mime : str
         ``"audio/ogg"``, ``"audio/wav"``, ``"audio/flac"`` or ``"audio/mpeg"``.
     duration : float
-        Length in seconds.
+        Length in seconds of the audio in ``data``.
     sample_rate : int
         Samples per second of the decoded audio.
     peaks : numpy.ndarray
-        float32 waveform overview: the largest absolute amplitude in each of ``n_peaks`` equal
-        time buckets, across channels, clipped to [0, 1].
+        float32 waveform overview of ``data``: the largest absolute amplitude in each of
+        ``n_peaks`` equal time buckets, across channels, clipped to [0, 1].
+    source_duration : float or None
+        Length in seconds of the whole source when ``data`` holds only its first
+        ``duration`` seconds; None when ``data`` is the whole clip.
     """
 
     data: bytes
@@ -49,17 +68,15 @@ class AudioClip:
     duration: float
     sample_rate: int
     peaks: npt.NDArray[np.float32]
-
-
-class _Decoded(NamedTuple):
-    samples: npt.NDArray[np.float32]  # (frames, channels)
-    rate: int
-    encoded: bytes | None  # the source file, when there was one
-    mime: str | None  # set when the browser can play ``encoded`` as it is
+    source_duration: float | None = None
 
 
 def load_audio(value: AudioValue, mono: bool = False) -> tuple[npt.NDArray[np.float32], int]:
     """Decode audio into float32 samples and their sample rate.
+
+    The whole clip is decoded into memory (4 bytes per sample and channel: a 3-hour stereo
+    recording at 44.1 kHz is 3.8 GB). The package's own readers never do that for long audio:
+    they stream it with :func:`~mmwidgets.data.media.open_audio`, which you can use too.
 
     Parameters
     ----------
@@ -67,7 +84,8 @@ def load_audio(value: AudioValue, mono: bool = False) -> tuple[npt.NDArray[np.fl
         A file path or an encoded file's bytes (WAV, FLAC, OGG Vorbis/Opus, MP3, and whatever
         else libsndfile reads), or ``(samples, sample_rate)`` where ``samples`` is 1-D or
         (frames, channels), float (nominally in [-1, 1]) or int16/int32/uint8 PCM, which is
-        scaled to [-1, 1].
+        scaled to [-1, 1]. Paths must be regular files within
+        :data:`~mmwidgets.data.media.MAX_FILE_BYTES` ``["audio"]``.
     mono : bool, optional
         Average the channels and return a 1-D array.
 
@@ -81,8 +99,9 @@ def load_audio(value: AudioValue, mono: bool = False) -> tuple[npt.NDArray[np.fl
     Raises
     ------
     MediaError
-        For a missing file, undecodable or truncated data, zero-length audio, a bad sample rate
-        or a malformed tuple.
+        For a missing file or one that is not a regular file (a folder, device, pipe), a file
+        over the size limit, undecodable or truncated data, zero-length audio, a bad sample
+        rate or a malformed tuple.
 
     Examples
     --------
@@ -93,17 +112,57 @@ def load_audio(value: AudioValue, mono: bool = False) -> tuple[npt.NDArray[np.fl
     >>> load_audio((np.ones((800, 2), dtype=np.float32), 8000), mono=True)[0].shape
     (800,)
     """
-    decoded = _decode(value)
-    if mono:
-        return np.ascontiguousarray(decoded.samples.mean(axis=1, dtype=np.float32)), decoded.rate
-    return decoded.samples, decoded.rate
+    with open_audio(value) as stream:
+        return stream.read(mono=mono), stream.sample_rate
 
 
-def audio_for_browser(value: AudioValue, n_peaks: int = 200) -> AudioClip:
+def check_audio(value: AudioValue) -> str | None:
+    """Fully decode audio and say what is wrong with it, if anything.
+
+    Parameters
+    ----------
+    value : str, os.PathLike, bytes or tuple
+        Anything :func:`load_audio` accepts.
+
+    Returns
+    -------
+    str or None
+        The problem, in words, or None when the audio decodes. Every sample is decoded, one
+        block at a time (memory stays small however long the clip), and Ogg and WAV
+        containers are checked for truncation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_audio((np.zeros(100, dtype=np.float32), 8000)) is None
+    True
+    >>> check_audio((np.zeros(0, dtype=np.float32), 8000))
+    'audio array of shape (0,) and dtype float32 is empty (zero-length audio)'
+    """
+    try:
+        with open_audio(value) as stream:
+            decoded = sum(len(block) for block in stream.blocks())
+            if decoded == 0:
+                return f"audio {stream.name} is empty (zero-length audio)"
+    except MediaError as e:
+        return str(e)
+    return None
+
+
+def audio_for_browser(
+    value: AudioValue,
+    n_peaks: int = 200,
+    *,
+    max_bytes: int = PLAYER_MAX_BYTES,
+    max_seconds: float = PLAYER_MAX_SECONDS,
+) -> AudioClip:
     """Package audio for a browser player: playable bytes, duration and a waveform overview.
 
-    Files and bytes in a format Chromium plays (OGG Vorbis/Opus, PCM WAV, FLAC, MP3) pass
-    through unchanged; anything else, arrays included, is encoded to OGG Vorbis.
+    Files and bytes in a format Chromium plays (OGG Vorbis/Opus, PCM WAV, FLAC, MP3) of at
+    most ``max_bytes`` pass through unchanged; anything else, arrays included, is encoded to
+    OGG Vorbis, and only its first ``max_seconds`` when it is longer (then
+    :attr:`AudioClip.source_duration` says how long the whole clip is). Memory holds the bytes
+    sent plus one block of samples, however long the source.
 
     Parameters
     ----------
@@ -111,6 +170,10 @@ def audio_for_browser(value: AudioValue, n_peaks: int = 200) -> AudioClip:
         Anything :func:`load_audio` accepts.
     n_peaks : int, optional
         Number of waveform buckets in :attr:`AudioClip.peaks`.
+    max_bytes : int, optional
+        Largest source passed through as it is.
+    max_seconds : float, optional
+        Longest audio encoded for the browser.
 
     Returns
     -------
@@ -128,136 +191,89 @@ def audio_for_browser(value: AudioValue, n_peaks: int = 200) -> AudioClip:
     >>> clip = audio_for_browser((tone, 16000), n_peaks=50)
     >>> clip.mime, clip.duration, clip.peaks.shape, float(clip.peaks.max()) <= 0.5
     ('audio/ogg', 1.0, (50,), True)
+    >>> audio_for_browser((tone, 16000), max_seconds=0.25).source_duration
+    1.0
     """
     if isinstance(n_peaks, bool) or not isinstance(n_peaks, int) or n_peaks < 1:
         raise ValueError(f"n_peaks must be a positive int, got {n_peaks!r}")
-    decoded = _decode(value)
-    if decoded.encoded is not None and decoded.mime is not None:
-        data, mime = decoded.encoded, decoded.mime
-    else:
-        data, mime = _encode(decoded.samples, decoded.rate)
-    return AudioClip(
-        data=data,
-        mime=mime,
-        duration=len(decoded.samples) / decoded.rate,
-        sample_rate=decoded.rate,
-        peaks=_peaks(decoded.samples, n_peaks),
-    )
-
-
-def _decode(value: object) -> _Decoded:
-    if isinstance(value, tuple | list):
-        return _from_tuple(value)
-    if isinstance(value, str | os.PathLike):
-        data = read_file(value, "audio")
-    elif isinstance(value, bytes | bytearray | memoryview):
-        data = bytes(value)
-    else:
-        hint = f"; arrays need their sample rate, e.g. {_EXAMPLE}"
-        raise MediaError(
-            f"cannot read audio from a {type(value).__name__}; give a file path, bytes or "
-            f"(samples, sample_rate){hint if isinstance(value, np.ndarray) else ''}"
+    if not max_seconds > 0:
+        raise ValueError(f"max_seconds must be positive, got {max_seconds!r}")
+    with open_audio(value) as stream:
+        rate = stream.sample_rate
+        if stream.mime is not None and stream.size is not None and stream.size <= max_bytes:
+            peaks = _Peaks(stream.frames, n_peaks)
+            for block in stream.blocks():
+                peaks.add(block)
+            data, mime, whole = stream.encoded(), stream.mime, True
+        else:
+            frames = min(stream.frames, max(1, int(max_seconds * rate)))
+            data, mime, peaks = _encode(stream, frames, n_peaks)
+            whole = frames >= stream.frames
+        if peaks.seen == 0:
+            raise MediaError(f"audio {stream.name} is empty (zero-length audio)")
+        return AudioClip(
+            data=data,
+            mime=mime,
+            duration=peaks.seen / rate,
+            sample_rate=rate,
+            peaks=peaks.result(),
+            source_duration=None if whole else stream.duration,
         )
-    return _from_bytes(data, describe(value))
 
 
-def _from_bytes(data: bytes, name: str) -> _Decoded:
-    truncated = container_problem(data)
-    if truncated is not None:
-        raise MediaError(f"cannot decode audio {name}: {truncated}")
-    try:
-        with sf.SoundFile(io.BytesIO(data)) as f:
-            kind, subtype, rate = f.format, f.subtype, int(f.samplerate)
-            samples = f.read(dtype="float32", always_2d=True)
-    except sf.SoundFileError as e:
-        reason = getattr(e, "error_string", None) or str(e)
-        raise MediaError(f"cannot decode audio {name}: {reason}") from None
-    _check_length(samples, name)
-    return _Decoded(samples, rate, data, _browser_mime(kind, subtype))
+class _Peaks:
+    """The waveform overview, built block by block.
+
+    Bucket ``i`` covers frames ``[i * n // n_peaks, (i + 1) * n // n_peaks)``, or just its
+    first frame when that range is empty (a clip shorter than the bucket count), so every
+    bucket has a value.
+    """
+
+    def __init__(self, frames: int, n_peaks: int) -> None:
+        starts = (np.arange(n_peaks + 1, dtype=np.int64) * frames) // n_peaks
+        self._starts = starts[:-1]
+        self._ends = np.maximum(starts[1:], self._starts + 1)
+        self._ends[-1] = np.iinfo(np.int64).max  # frames past the declared length go last
+        self._peaks = np.zeros(n_peaks, dtype=np.float32)
+        self.seen = 0
+
+    def add(self, block: npt.NDArray[np.float32]) -> None:
+        envelope = np.abs(block).max(axis=1)
+        first, last = self.seen, self.seen + len(envelope)
+        # the buckets that overlap [first, last)
+        low = int(np.searchsorted(self._ends, first, side="right"))
+        high = int(np.searchsorted(self._starts, last, side="left"))
+        for i in range(low, high):
+            part = envelope[max(self._starts[i], first) - first : min(self._ends[i], last) - first]
+            if len(part):
+                self._peaks[i] = max(self._peaks[i], float(part.max()))
+        self.seen = last
+
+    def result(self) -> npt.NDArray[np.float32]:
+        return np.clip(self._peaks, 0.0, 1.0).astype(np.float32)
 
 
-def _browser_mime(kind: str, subtype: str) -> str | None:
-    if kind == "OGG" and subtype in {"VORBIS", "OPUS"}:
-        return "audio/ogg"
-    if kind == "WAV" and subtype in _WAV_PLAYABLE:
-        return "audio/wav"
-    if kind == "FLAC":
-        return "audio/flac"
-    if kind == "MP3" and subtype == "MPEG_LAYER_III":
-        return "audio/mpeg"
-    return None
-
-
-def _from_tuple(value: tuple[Any, ...] | list[Any]) -> _Decoded:
-    if len(value) != 2:
-        raise MediaError(
-            f"audio tuples are (samples, sample_rate), e.g. {_EXAMPLE}; "
-            f"got a {type(value).__name__} of {len(value)} items"
-        )
-    array, rate = value
-    rate = _sample_rate(rate)
-    try:
-        samples = np.asarray(array)
-    except (ValueError, TypeError) as e:
-        raise MediaError(f"audio samples are not an array ({e}); e.g. {_EXAMPLE}") from None
-    name = describe(samples)
-    if samples.ndim == 1:
-        samples = samples[:, np.newaxis]
-    if samples.ndim != 2:
-        raise MediaError(f"audio {name} must be 1-D or (frames, channels)")
-    if samples.shape[1] > MAX_CHANNELS:
-        raise MediaError(
-            f"audio {name} has {samples.shape[1]} channels; samples must be (frames, channels)"
-            + (" — pass array.T" if samples.shape[0] <= MAX_CHANNELS else "")
-        )
-    _check_length(samples, name)
-    return _Decoded(_to_float32(samples, name), rate, None, None)
-
-
-def _sample_rate(rate: object) -> int:
-    if not isinstance(rate, bool) and isinstance(rate, numbers.Real):
-        value = float(rate)
-        if np.isfinite(value) and value.is_integer() and value > 0:
-            return int(value)
-    raise MediaError(f"bad sample rate {rate!r}: give a positive whole number, e.g. {_EXAMPLE}")
-
-
-def _to_float32(samples: npt.NDArray[Any], name: str) -> npt.NDArray[np.float32]:
-    if np.issubdtype(samples.dtype, np.floating):
-        if not np.isfinite(samples).all():
-            raise MediaError(f"audio {name} contains NaN or infinite samples")
-        return np.ascontiguousarray(samples, dtype=np.float32)
-    if samples.dtype in _INT_SCALE:
-        return samples.astype(np.float32) / np.float32(_INT_SCALE[samples.dtype])
-    if samples.dtype == np.uint8:  # 8-bit PCM is unsigned around 128
-        return ((samples.astype(np.float32) - 128.0) / 128.0).astype(np.float32)
-    raise MediaError(
-        f"audio {name} has an unsupported dtype; give float samples in [-1, 1] or int16 PCM"
-    )
-
-
-def _check_length(samples: npt.NDArray[Any], name: str) -> None:
-    if samples.shape[0] == 0:
-        raise MediaError(f"audio {name} is empty (zero-length audio)")
-
-
-def _encode(samples: npt.NDArray[np.float32], rate: int) -> tuple[bytes, str]:
-    clipped = np.clip(samples, -1.0, 1.0)
-    if rate <= _VORBIS_MAX_RATE and "VORBIS" in sf.available_subtypes("OGG"):
-        buffer = io.BytesIO()
+def _encode(stream: AudioStream, frames: int, n_peaks: int) -> tuple[bytes, str, _Peaks]:
+    """The first ``frames`` of ``stream`` as Ogg Vorbis (or 16-bit WAV), and their peaks."""
+    if stream.sample_rate <= _VORBIS_MAX_RATE and "VORBIS" in sf.available_subtypes("OGG"):
         try:
-            sf.write(buffer, clipped, rate, format="OGG", subtype="VORBIS")
-            return buffer.getvalue(), "audio/ogg"
+            data, peaks = _write(stream, frames, n_peaks, "OGG", "VORBIS")
+            return data, "audio/ogg", peaks
         except (sf.SoundFileError, ValueError):
             pass  # this libsndfile cannot encode it: fall back to WAV below
+    data, peaks = _write(stream, frames, n_peaks, "WAV", "PCM_16")
+    return data, "audio/wav", peaks
+
+
+def _write(
+    stream: AudioStream, frames: int, n_peaks: int, kind: str, subtype: str
+) -> tuple[bytes, _Peaks]:
+    peaks = _Peaks(frames, n_peaks)
     buffer = io.BytesIO()
-    sf.write(buffer, clipped, rate, format="WAV", subtype="PCM_16")
-    return buffer.getvalue(), "audio/wav"
-
-
-def _peaks(samples: npt.NDArray[np.float32], n_peaks: int) -> npt.NDArray[np.float32]:
-    envelope = np.abs(samples).max(axis=1)
-    # bucket i covers frames [starts[i], starts[i + 1]); with fewer frames than buckets,
-    # reduceat repeats the frame a bucket starts on, so short clips still fill every bucket
-    starts = (np.arange(n_peaks, dtype=np.int64) * len(envelope)) // n_peaks
-    return np.clip(np.maximum.reduceat(envelope, starts), 0.0, 1.0).astype(np.float32)
+    with sf.SoundFile(
+        buffer, "w", stream.sample_rate, stream.channels, format=kind, subtype=subtype
+    ) as out:
+        for block in stream.blocks(_WRITE_FRAMES, max_frames=frames):
+            peaks.add(block)
+            out.write(np.clip(block, -1.0, 1.0))
+    return buffer.getvalue(), peaks

@@ -56,7 +56,8 @@ def load_image(value: ImageValue, max_pixels: int | None = DEFAULT_MAX_PIXELS) -
     value : str, os.PathLike, bytes, PIL.Image.Image or numpy.ndarray
         A file path, an encoded file's bytes, a PIL image, or a pixel array of shape (H, W),
         (H, W, 1), (H, W, 3) or (H, W, 4): uint8 (or any integer type with values in 0-255),
-        or float with values in [0, 1].
+        or float with values in [0, 1]. A path must be a regular file of at most
+        :data:`~mmwidgets.data.media.MAX_FILE_BYTES` ``["image"]`` (256 MiB by default).
     max_pixels : int or None, optional
         Refuse images with more than this many pixels (width x height) before decoding them.
         None turns the check off; Pillow's own decompression-bomb guard
@@ -71,8 +72,10 @@ def load_image(value: ImageValue, max_pixels: int | None = DEFAULT_MAX_PIXELS) -
     Raises
     ------
     MediaError
-        For a missing file, undecodable data, an image over ``max_pixels``, or an array of the
-        wrong shape, dtype or range.
+        For a missing file, a path that is not a regular file (a folder, a device such as
+        ``/dev/zero``, a named pipe, a socket, a symbolic link loop, a URL), an empty file or
+        one over the size limit, undecodable data, an image over ``max_pixels``, or an array
+        of the wrong shape, dtype or range.
 
     Examples
     --------

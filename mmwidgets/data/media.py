@@ -3,17 +3,41 @@
 Every function takes one value and returns one result; nothing is cached, so memory holds one
 item's media at a time however large the dataset. Failures raise :class:`MediaError` with a
 message that names the value and the problem.
+
+Paths are read only when they are regular files (a folder, device such as ``/dev/zero``, named
+pipe, socket, symbolic link loop or URL is a :class:`MediaError` saying so, and nothing is
+read) of at most :data:`MAX_FILE_BYTES` for their kind. Audio is streamed in blocks: checking
+or featurizing a long recording never holds it whole, and the browser gets at most
+:data:`PLAYER_MAX_SECONDS` of a clip too large to send as it is (:data:`PLAYER_MAX_BYTES`).
 """
 
 from __future__ import annotations
 
-from mmwidgets.data._audio import AudioClip, audio_for_browser, load_audio
+from mmwidgets.data._audio import (
+    PLAYER_MAX_BYTES,
+    PLAYER_MAX_SECONDS,
+    AudioClip,
+    audio_for_browser,
+    check_audio,
+    load_audio,
+)
+from mmwidgets.data._audio_source import AudioStream, open_audio
 from mmwidgets.data._image import Thumbnail, image_thumbnail, load_image
-from mmwidgets.data._mediabase import DEFAULT_MAX_PIXELS, AudioValue, ImageValue, MediaError
+from mmwidgets.data._mediabase import (
+    DEFAULT_MAX_PIXELS,
+    MAX_FILE_BYTES,
+    AudioValue,
+    ImageValue,
+    MediaError,
+)
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
+    "MAX_FILE_BYTES",
+    "PLAYER_MAX_BYTES",
+    "PLAYER_MAX_SECONDS",
     "AudioClip",
+    "AudioStream",
     "AudioValue",
     "ImageValue",
     "MediaError",
@@ -24,6 +48,7 @@ __all__ = [
     "image_thumbnail",
     "load_audio",
     "load_image",
+    "open_audio",
 ]
 
 
@@ -53,35 +78,6 @@ def check_image(value: ImageValue, max_pixels: int | None = DEFAULT_MAX_PIXELS) 
     """
     try:
         load_image(value, max_pixels)
-    except MediaError as e:
-        return str(e)
-    return None
-
-
-def check_audio(value: AudioValue) -> str | None:
-    """Fully decode audio and say what is wrong with it, if anything.
-
-    Parameters
-    ----------
-    value : str, os.PathLike, bytes or tuple
-        Anything :func:`load_audio` accepts.
-
-    Returns
-    -------
-    str or None
-        The problem, in words, or None when the audio decodes. Every sample is decoded, and Ogg
-        and WAV containers are checked for truncation; the samples are dropped at once.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> check_audio((np.zeros(100, dtype=np.float32), 8000)) is None
-    True
-    >>> check_audio((np.zeros(0, dtype=np.float32), 8000))
-    'audio array of shape (0,) and dtype float32 is empty (zero-length audio)'
-    """
-    try:
-        load_audio(value)
     except MediaError as e:
         return str(e)
     return None
