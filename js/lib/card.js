@@ -23,7 +23,7 @@ export function createCard(entry, { onZoom = null } = {}) {
       if (!slot.el) return null;
       const player = createPlayer(slot, { onPlay: pauseOthers });
       players.push(player);
-      return player.el;
+      return [player.el, transcript(slot)];
     },
   };
   const slots = { text: entry.text, image: entry.images, audio: entry.audios };
@@ -85,6 +85,14 @@ function image(slot, onZoom, owned) {
     frame.addEventListener("click", () => onZoom(slot, img));
   }
   return frame;
+}
+
+// The words a speech encoder heard in the clip (slot.transcript, sent by Python), under its
+// player; user data, so text only.
+function transcript(slot) {
+  if (typeof slot.transcript !== "string") return null;
+  const words = slot.transcript.trim();
+  return h("div", { class: words ? "mmw-transcript" : "mmw-transcript mmw-transcript-none", title: "transcript (speech to text)", text: words || "no words heard" });
 }
 
 function placeholder(slot, modality) {

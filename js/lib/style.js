@@ -59,6 +59,8 @@ const CSS = `
 .mmw-player { display: grid; grid-template-columns: auto 1fr auto; align-items: center; gap: 6px; }
 .mmw-wave { min-width: 80px; cursor: pointer; }
 .mmw-time { color: var(--mmw-muted); font-variant-numeric: tabular-nums; font-size: 12px; }
+.mmw-transcript { font-size: 14px; line-height: 1.4; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 120px; overflow-y: auto; }
+.mmw-transcript-none { color: var(--mmw-muted); font-style: italic; }
 .mmw button { font: inherit; color: inherit; background: var(--mmw-bg); border: 1px solid var(--mmw-border); border-radius: 4px; padding: 3px 8px; cursor: pointer; }
 .mmw button:hover { border-color: var(--mmw-accent); }
 .mmw button:disabled { opacity: .5; cursor: default; }

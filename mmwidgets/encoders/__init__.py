@@ -30,6 +30,7 @@ from mmwidgets.encoders.cache import (
     default_cache_dir,
     encoder_key,
 )
+from mmwidgets.encoders.speech import NoSpeechModelWarning, TranscriptEncoder, speech_languages
 
 __all__ = [
     "CacheStats",
@@ -40,6 +41,8 @@ __all__ = [
     "EncodingCancelledError",
     "EncodingJob",
     "EncodingProblem",
+    "NoSpeechModelWarning",
+    "TranscriptEncoder",
     "content_key",
     "create_encoder",
     "default_cache_dir",
@@ -49,5 +52,6 @@ __all__ = [
     "list_encoders",
     "register_encoder",
     "resolve_device",
+    "speech_languages",
     "unregister_encoder",
 ]

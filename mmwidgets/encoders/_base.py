@@ -7,6 +7,7 @@ import threading
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, ClassVar, TypeAlias
 
 import numpy as np
@@ -108,6 +109,24 @@ class Encoder(ABC):
             if loaded:
                 out[rows] = self._forward(loaded)
         return out
+
+    def for_column(self, column: str, cache_dir: Path | None) -> Encoder:
+        """The encoder that embeds ``column`` of a dataset: this one, unless it says otherwise.
+
+        :func:`~mmwidgets.encoders.encode_dataset` asks once per column, on the caller's
+        thread, before anything is encoded. An encoder with per-column needs returns a copy
+        set up for the column (the speech encoder keeps its transcripts in ``cache_dir``, the
+        run's embedding cache folder, None without one), or another encoder where it cannot
+        serve the column (saying why in a warning).
+
+        Examples
+        --------
+        >>> from mmwidgets.encoders import create_encoder
+        >>> enc = create_encoder("text", "hashing")
+        >>> enc.for_column("caption", None) is enc
+        True
+        """
+        return self
 
     def __getstate__(self) -> dict[str, Any]:
         """The encoder's settings without its model: what an executor ships to a worker.
@@ -211,7 +230,7 @@ def unregister_encoder(modality: Modality, name: str) -> None:
 
 def _ensure_registered() -> None:
     # importing the modality modules runs their @register_encoder decorators
-    from mmwidgets.encoders import audio, image, text  # noqa: F401
+    from mmwidgets.encoders import audio, image, speech, text  # noqa: F401
 
 
 def list_encoders(modality: Modality | None = None) -> list[str]:

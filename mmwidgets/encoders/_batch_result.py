@@ -39,14 +39,20 @@ class EncodedDataset:
         The order of the columns of :attr:`presence` and :attr:`column_presence`.
     embeddings : dict
         Modality -> ``(n, dim)``: the mean over the modality's present columns (the column's
-        own matrix, not a copy, where the modality has one column).
+        own matrix, not a copy, where the modality has one column). A modality whose columns
+        were given encoders of different sizes has no mean and is left out (see
+        :attr:`column_embeddings`).
     column_embeddings : dict
         Column -> ``(n, dim)``, e.g. one matrix each for two audio columns; in the order of
         :attr:`columns`.
     presence, column_presence : numpy.ndarray
         bool ``(n, len(modalities))`` and ``(n, len(columns))``: True where embedded.
     encoders : dict
-        Modality -> the :class:`Encoder` used (its model loaded only if something missed).
+        Modality -> the modality's :class:`Encoder` (its model loaded only if something missed).
+    column_encoders : dict
+        Column -> the :class:`Encoder` that embedded it: the modality's, one given for the
+        column, or what :meth:`Encoder.for_column` made of it (e.g. the speech encoder bound
+        to the cache's transcripts).
     problems : list of EncodingProblem
         Cells that failed in this run. An item with any problem, found now or before, is
         absent in every column: the dataset skips such items downstream.
@@ -78,6 +84,7 @@ class EncodedDataset:
     cached: dict[str, int] = field(default_factory=dict)
     computed: dict[str, int] = field(default_factory=dict)
     dispatch: DispatchStats | None = None
+    column_encoders: dict[str, Encoder] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from mmwidgets.encoders._batch_result import EncodedDataset, EncodingProblem
 from mmwidgets.encoders._batch_run import ColumnWork, Reporter, encode_column, lookup_column
 from mmwidgets.encoders._shard_plan import PlannedColumn, ShardPlan
 from mmwidgets.encoders._shard_task import EncoderRef
-from mmwidgets.encoders.cache import EmbeddingCache
+from mmwidgets.encoders.cache import EmbeddingCache, default_cache_dir
 from mmwidgets.exceptions import UnknownModalityError
 
 if TYPE_CHECKING:
@@ -72,7 +73,10 @@ def encode_dataset(
     encoders : dict, optional
         Modality -> an :class:`Encoder`, a registered encoder name, or None for the default
         (``create_encoder(modality)``). Modalities left out use their default. Any registered
-        modality works; a key that is not one raises
+        modality works. A key that names one of the dataset's columns instead sets that
+        column's encoder alone (e.g. ``{"speech": "transcript"}`` for a spoken column beside
+        a ``"sound"`` column that keeps log-mel). Each column's encoder is then asked for its
+        :meth:`Encoder.for_column`. A key that is neither raises
         :class:`~mmwidgets.exceptions.UnknownModalityError`.
     cache : EmbeddingCache, path or bool, optional
         An open cache, a cache folder, True for :func:`default_cache_dir`, or False for none.
@@ -207,7 +211,9 @@ class _Run:
     ) -> None:
         self.dataset, self.ids = dataset, dataset.ids
         self.options = options
-        self.encoders = _resolve_encoders(dataset.columns, encoders or {})
+        self.encoders, self.column_encoders = _resolve_encoders(
+            dataset.columns, encoders or {}, _cache_dir(cache)
+        )
         skipped = dataset.problem_mask()  # items with a problem now are skipped whole
         self.plan: dict[str, list[tuple[str, np.ndarray]]] = {
             modality: [(column, dataset.present_mask(column) & ~skipped) for column in columns]
@@ -260,8 +266,8 @@ class _Run:
         cached = dict.fromkeys(work, 0)
         computed = dict.fromkeys(work, 0)
         for modality, works in work.items():
-            encoder = self.encoders[modality]
             for column in works:
+                encoder = self.column_encoders[column.column]
                 report = self._reporter(column.column)
                 done = encode_column(
                     column, len(self.ids), encoder, cache, self.progress, batch_size, report
@@ -280,10 +286,10 @@ class _Run:
         self, work: dict[str, list[ColumnWork]], cache: EmbeddingCache | None, options: _Dispatch
     ) -> EncodedDataset:
         columns: list[PlannedColumn] = []
-        for modality, works in work.items():
-            encoder = self.encoders[modality]
-            ref = EncoderRef.of(encoder)
+        for works in work.values():
             for column in works:
+                encoder = self.column_encoders[column.column]
+                ref = EncoderRef.of(encoder)
                 report = self._reporter(column.column)
                 found = lookup_column(column, len(self.ids), encoder, cache, self.progress, report)
                 columns.append(PlannedColumn(column, found, ref))
@@ -339,6 +345,8 @@ def _assemble(
         present = column_presence[:, [columns.index(name) for name in names]]
         if len(names) == 1:
             embeddings[run.modalities[m]] = matrices[names[0]]
+        elif len({matrices[name].shape[1] for name in names}) > 1:
+            pass  # columns given encoders of different sizes: no mean (column_embeddings)
         else:
             stacked = np.stack([matrices[name] for name in names])
             with np.errstate(invalid="ignore"):  # items with no column present stay NaN
@@ -356,6 +364,7 @@ def _assemble(
         presence=presence,
         column_presence=column_presence,
         encoders={m: run.encoders[m] for m in run.modalities},
+        column_encoders=dict(run.column_encoders),
         problems=list(run.problems),
         cached=cached,
         computed=computed,
@@ -364,24 +373,43 @@ def _assemble(
 
 
 def _resolve_encoders(
-    columns: Mapping[str, tuple[str, ...]], given: Mapping[str, EncoderArg]
-) -> dict[str, Encoder]:
+    columns: Mapping[str, tuple[str, ...]],
+    given: Mapping[str, EncoderArg],
+    cache_dir: Path | None,
+) -> tuple[dict[str, Encoder], dict[str, Encoder]]:
+    """Each modality's encoder, and each column's (a key naming a column is that column's)."""
     registered = list_modalities()
-    unknown = sorted(str(m) for m in given if m not in registered)
+    modality_of = {c: m for m, names in columns.items() for c in names}
+    unknown = sorted(str(k) for k in given if k not in registered and k not in modality_of)
     if unknown:
         raise UnknownModalityError(
-            f"encoders are given per modality {tuple(registered)}, not for {unknown}"
+            f"encoders are given per modality {tuple(registered)} or per column "
+            f"{tuple(modality_of)}, not for {unknown}"
         )
-    encoders: dict[str, Encoder] = {}
-    for modality in columns:
-        arg = given.get(modality)
-        if isinstance(arg, Encoder):
-            if arg.modality != modality:
-                raise ValueError(f"the {modality} encoder given is a {arg.modality} encoder: {arg}")
-            encoders[modality] = arg
-        else:  # the registry's encoders load their model on first use, not here
-            encoders[modality] = create_encoder(modality, arg)
-    return encoders
+    encoders = {m: _encoder(m, given.get(m)) for m in columns}
+    per_column: dict[str, Encoder] = {}
+    for column, modality in modality_of.items():
+        own = column in given and column not in registered  # a modality's name is the modality
+        encoder = _encoder(modality, given[column], column) if own else encoders[modality]
+        per_column[column] = encoder.for_column(column, cache_dir)
+    return encoders, per_column
+
+
+def _encoder(modality: str, arg: EncoderArg, column: str | None = None) -> Encoder:
+    if isinstance(arg, Encoder):
+        if arg.modality != modality:
+            where = f"the {column!r} column's" if column else f"the {modality}"
+            raise ValueError(f"{where} encoder given is a {arg.modality} encoder: {arg}")
+        return arg
+    return create_encoder(modality, arg)  # the registry's encoders load their model later
+
+
+def _cache_dir(cache: CacheArg) -> Path | None:
+    if isinstance(cache, EmbeddingCache):
+        return cache.directory
+    if cache is False:
+        return None
+    return default_cache_dir() if cache is True else Path(cache)
 
 
 def _open_cache(cache: CacheArg) -> EmbeddingCache | None:

@@ -91,6 +91,7 @@ class Pool:
         self._on_grow = on_grow
         self._stream: InputStream | None = None  # owned by the encoding thread
         self._encoders: dict[str, Any] = {}  # modality -> the Encoder that embedded it
+        self._column_encoders: dict[str, Any] = {}  # column -> the Encoder that embedded it
         self._last_partial = 0.0
         self._lock = threading.Lock()
         self._job: EncodingJob | None = None
@@ -255,9 +256,15 @@ class Pool:
         with self._lock:
             return self._encoders.get(modality)
 
+    def column_encoder(self, column: str) -> Any:
+        """The encoder that embedded ``column`` (e.g. to read its transcripts); None if given."""
+        with self._lock:
+            return self._column_encoders.get(column)
+
     def _adopt(self, encoded: EncodedDataset) -> None:
         with self._lock:
             self._encoders = dict(encoded.encoders)
+            self._column_encoders = dict(encoded.column_encoders)
         stream = self._stream
         if stream is not None:
             stream.start()  # fewer items than its fitting sample: fitted on all of them now

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from mmwidgets.data import Dataset, LabelStoreProtocol
+from mmwidgets.encoders.speech import TranscriptEncoder
 from mmwidgets.session._candidates import Candidates
 from mmwidgets.session._evaluator import Evaluator
 from mmwidgets.session._events import Event, EventHub
@@ -98,6 +99,44 @@ class SessionReads:
     def ids(self) -> list[str]:
         """Every item id, in pool-row order."""
         return list(self.dataset.ids)
+
+    def problems(self) -> pd.DataFrame:
+        """The cells the session cannot use and why: columns ``id``, ``column``, ``problem``.
+
+        Filled at construction (media checks) and while encoding (an encoder that fails on one
+        item); the items listed are never queued nor trained on, the rest carry on.
+
+        Examples
+        --------
+        >>> session.problems().columns.tolist()
+        ['id', 'column', 'problem']
+        """
+        return self.dataset.problems()
+
+    def transcript(self, item_id: str | int, column: str) -> str | None:
+        """The words the speech encoder heard in an item's audio column (``""``: none).
+
+        None where the column is not embedded by the ``"transcript"`` encoder (see
+        :class:`~mmwidgets.encoders.speech.TranscriptEncoder`), where the cell is missing, or
+        while the clip is not transcribed yet. Reads stored transcripts; nothing runs here.
+
+        Raises
+        ------
+        UnknownItemError
+            For an id that is not in the pool.
+        SchemaError
+            For a column that is not one of the dataset's.
+
+        Examples
+        --------
+        >>> print(session.transcript(session.ids[0], "speech"))  # log-mel: no words
+        None
+        """
+        value = self.dataset.value(item_id, column)
+        encoder = self._pool.column_encoder(column)
+        if value is None or not isinstance(encoder, TranscriptEncoder):
+            return None
+        return encoder.transcript(value)
 
     @property
     def model_version(self) -> int:

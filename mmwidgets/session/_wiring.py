@@ -38,7 +38,7 @@ def build_parts(
     *,
     estimator: Any,
     strategy: Any,
-    encoders: Mapping[str, str] | None,
+    encoders: Mapping[str, Any] | None,
     cache_dir: str | os.PathLike[str] | None,
     progress: bool,
     background: bool,

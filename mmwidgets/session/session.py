@@ -75,7 +75,11 @@ class Session(SessionAutoLabel):
         with the strategies' keyword signature; ``"hybrid"`` mixes uncertainty, diversity and
         random checks.
     encoders : mapping, optional
-        ``{modality: name}`` to override a modality's default encoder.
+        ``{modality: name}`` to override a modality's default encoder, or ``{column: name}``
+        for one column alone, e.g. ``{"speech": "transcript"}`` to embed a spoken column's
+        words (speech to text; :meth:`transcript` reads them and the Labeler shows them). An
+        :class:`~mmwidgets.encoders.Encoder` instance works too, e.g.
+        ``create_encoder("audio", "transcript", language="en")``.
     annotator : str
         Recorded with every label; undo acts on this annotator's own events.
     overlap : float, optional
@@ -167,7 +171,7 @@ class Session(SessionAutoLabel):
         model: Any = None,
         fusion: str | None = None,
         strategy: str | Callable[..., Any] = "hybrid",
-        encoders: Mapping[str, str] | None = None,
+        encoders: Mapping[str, Any] | None = None,
         annotator: str = "default",
         overlap: float | None = None,
         cache_dir: str | os.PathLike[str] | None = None,

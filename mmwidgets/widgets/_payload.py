@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,10 @@ from mmwidgets.widgets._base import Outbox
 from mmwidgets.widgets._codec import encode_array
 from mmwidgets.widgets._protocol import FLOAT32
 
-__all__ = ["ItemPacker", "jsonable"]
+__all__ = ["ItemPacker", "TranscriptReader", "jsonable"]
+
+#: ``reader(item_id, column)``: the words heard in an audio cell, or None (e.g. Session.transcript)
+TranscriptReader = Callable[[str, str], str | None]
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,10 @@ class ItemPacker:
         Waveform buckets per audio clip; None sends no waveform (a play button only).
     cache_size : int
         How many items' packed media to keep.
+    transcripts : callable, optional
+        ``transcripts(item_id, column)`` -> the words heard in an audio cell, or None (e.g.
+        :meth:`Session.transcript`); an audio slot with words carries them as ``transcript``.
+        A slot without is asked again each time it is sent, until its transcript exists.
 
     Examples
     --------
@@ -69,8 +76,10 @@ class ItemPacker:
         max_side: int = 512,
         n_peaks: int | None = 400,
         cache_size: int = 48,
+        transcripts: TranscriptReader | None = None,
     ) -> None:
         self.dataset = dataset
+        self.transcripts = transcripts
         self.max_side = max_side
         self.n_peaks = n_peaks
         self.cache_size = cache_size
@@ -82,12 +91,27 @@ class ItemPacker:
         packed = self._lookup(item_id)
         if packed is None:
             packed = self._store(item_id, self._pack(item_id))
-        return _place(packed, out)
+        return _place(self._with_transcripts(item_id, packed), out)
 
     def cached(self, item_id: str, out: Outbox) -> dict[str, Any] | None:
         """Like :meth:`pack` when the item is packed already, else None (nothing is loaded)."""
         packed = self._lookup(item_id)
-        return None if packed is None else _place(packed, out)
+        return None if packed is None else _place(self._with_transcripts(item_id, packed), out)
+
+    def _with_transcripts(self, item_id: str, packed: _Packed) -> _Packed:
+        # transcripts exist once encoding has reached the item: a slot packed before asks again
+        if self.transcripts is None:
+            return packed
+        audio, found = [], False
+        for slot in packed.fields["audio"]:
+            if slot["state"] == "ok" and "transcript" not in slot:
+                words = self.transcripts(item_id, slot["column"])
+                if words is not None:
+                    slot, found = {**slot, "transcript": words}, True
+            audio.append(slot)
+        if not found:
+            return packed
+        return self._store(item_id, _Packed({**packed.fields, "audio": audio}, packed.buffers))
 
     def warm(self, item_id: str) -> bool:
         """Pack an item into the cache (on any thread); False when it was there already."""

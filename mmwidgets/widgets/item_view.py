@@ -21,7 +21,7 @@ class ItemView(RequestWidget):
     """Show any single item of a dataset or a session, e.g. one the model gets wrong.
 
     Set :attr:`item_id` to show another item. Given a session, the item's current label is
-    shown too.
+    shown too, and the transcripts of its spoken audio columns.
 
     Parameters
     ----------
@@ -50,7 +50,8 @@ class ItemView(RequestWidget):
         self._dataset = source if isinstance(source, Dataset) else source.dataset
         columns = {m: list(c) for m, c in self._dataset.columns.items()}
         super().__init__(item_id=str(item_id), columns=columns)
-        self._packer = ItemPacker(self._dataset, max_side=max_side)
+        reader = None if self._session is None else self._session.transcript
+        self._packer = ItemPacker(self._dataset, max_side=max_side, transcripts=reader)
         self._handle(kinds.ITEM, self._item)
         self._handle(kinds.IMAGE, self._image)
 

@@ -27,7 +27,8 @@ WARM = 3
 class Labeler(SessionWidget):
     """Label a session's items one at a time while its model learns in the background.
 
-    The card shows the item's text, image and one player per audio column; buttons (and their
+    The card shows the item's text, image and one player per audio column (with the words heard,
+    under it, for a column embedded by the ``"transcript"`` speech encoder); buttons (and their
     keys) pick labels. The front end holds the next ``prefetch`` items with their media already
     decoded, so a key press shows the next item at once and the label travels to the session
     behind it; the session refills the queue and replaces entries when its model reranks.
@@ -69,7 +70,9 @@ class Labeler(SessionWidget):
     ) -> None:
         if prefetch < 1:
             raise ValueError(f"prefetch must be at least 1, got {prefetch!r}")
-        packer = ItemPacker(session.dataset, max_side=max_side, n_peaks=n_peaks)
+        packer = ItemPacker(
+            session.dataset, max_side=max_side, n_peaks=n_peaks, transcripts=session.transcript
+        )
         super().__init__(session, packer, prefetch=prefetch, _key=uuid.uuid4().hex)
         self._handle(kinds.SYNC, self._sync)
         self._handle(kinds.LABEL, self._label)

@@ -169,8 +169,10 @@ def test_items_with_recorded_problems_are_skipped(media_frame, tmp_path):
 
 def test_bad_arguments_are_refused(media_frame):
     ds = _dataset(media_frame)
-    with pytest.raises(ValueError, match="per modality"):
-        encode_dataset(ds, {"caption": "hashing"}, cache=False, progress=False)
+    with pytest.raises(ValueError, match=r"per modality .* or per column .*\['captions'\]"):
+        encode_dataset(ds, {"captions": "hashing"}, cache=False, progress=False)
+    with pytest.raises(ValueError, match="the 'caption' column's encoder given is a image"):
+        encode_dataset(ds, {"caption": create_encoder("image", "pixels")}, cache=False)
     with pytest.raises(ValueError, match="is a text encoder"):
         encode_dataset(ds, {"image": create_encoder("text", "hashing")}, cache=False)
     with pytest.raises(ValueError, match="batch_size"):
