@@ -18,6 +18,7 @@ __all__ = [
     "BundleMissingError",
     "DamagedEventWarning",
     "EmptyPoolError",
+    "EncoderFailedError",
     "EncodingCancelledError",
     "LabelNotStoredError",
     "MMWidgetsError",
@@ -114,6 +115,21 @@ class SampleDataMissingError(MMWidgetsError, FileNotFoundError):
 # ---------------------------------------------------------------- encoders
 class EncodingCancelledError(MMWidgetsError):
     """An encoding job was cancelled; what it had computed is already in the cache."""
+
+
+class EncoderFailedError(MMWidgetsError, RuntimeError):
+    """An encoder failed on every item it was given: the encoder is broken, not the items.
+
+    Raised by :meth:`Encoder.encode` (and so by ``encode_dataset`` and a session's encoding,
+    whose status then shows it) instead of recording a problem for every item. The message
+    names the encoder and the first error, which is also the exception's ``__cause__``.
+
+    Examples
+    --------
+    >>> from mmwidgets.exceptions import EncoderFailedError
+    >>> isinstance(EncoderFailedError("text encoder 'minilm' failed"), RuntimeError)
+    True
+    """
 
 
 # ---------------------------------------------------------------- fusion

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from mmwidgets.encoders._base import (
     Encoder,
+    EncoderFailedError,
     create_encoder,
     list_encoders,
     register_encoder,
@@ -38,6 +39,7 @@ __all__ = [
     "EmbeddingCache",
     "EncodedDataset",
     "Encoder",
+    "EncoderFailedError",
     "EncodingCancelledError",
     "EncodingJob",
     "EncodingProblem",

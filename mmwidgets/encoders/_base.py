@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import warnings
@@ -13,9 +14,11 @@ from typing import Any, ClassVar, TypeAlias
 import numpy as np
 
 from mmwidgets.data import get_modality
+from mmwidgets.encoders._forward import EncoderFailedError, ForwardHealth, forward_batch
 
 __all__ = [
     "Encoder",
+    "EncoderFailedError",
     "Modality",
     "ProblemCallback",
     "create_encoder",
@@ -41,7 +44,9 @@ class Encoder(ABC):
     :meth:`_load` (one raw value → a decoded input, raising on bad media) and :meth:`_forward`
     (a list of decoded inputs → an ``(n, dim)`` array). :meth:`encode` does the batching, and
     turns every value that fails to load into an all-NaN row that is *reported*, never a silent
-    zero.
+    zero. A forward that raises is retried on each half of its batch, down to single items, so
+    one item the model chokes on is reported alone and the rest of the batch is encoded; an
+    encoder that fails on every item raises :class:`EncoderFailedError` once instead.
 
     Examples
     --------
@@ -61,6 +66,8 @@ class Encoder(ABC):
     device_request: str | None = None
     #: attributes never pickled (a loaded model, a lock, a closure): rebuilt by :meth:`_rebuild`
     _transient: ClassVar[tuple[str, ...]] = ("_model", "_lock")
+    #: this process's record of the forwards (never pickled: each worker keeps its own)
+    _health: ForwardHealth | None = None
 
     @abstractmethod
     def _load(self, value: Any) -> Any:
@@ -89,6 +96,13 @@ class Encoder(ABC):
         numpy.ndarray
             float32 array of shape ``(len(values), dim)``; rows of failed values are all NaN.
 
+        Raises
+        ------
+        EncoderFailedError
+            When the model fails on every item of a batch one by one and has not encoded
+            anything yet (it cannot load, say), or has failed on ``2 * batch_size`` items in a
+            row: a broken encoder, reported once rather than as a problem of every item.
+
         Examples
         --------
         >>> from mmwidgets.encoders import create_encoder
@@ -107,8 +121,15 @@ class Encoder(ABC):
                 except Exception as exc:  # any decode failure becomes a reported NaN row
                     _report(on_problem, i, f"{type(exc).__name__}: {exc}", self)
             if loaded:
-                out[rows] = self._forward(loaded)
+                report = functools.partial(_report, on_problem, enc=self)
+                health = self._forward_health()
+                forward_batch(self, self._forward, health, loaded, rows, out, report)
         return out
+
+    def _forward_health(self) -> ForwardHealth:
+        if self._health is None:
+            self._health = ForwardHealth()
+        return self._health
 
     def for_column(self, column: str, cache_dir: Path | None) -> Encoder:
         """The encoder that embeds ``column`` of a dataset: this one, unless it says otherwise.
@@ -134,7 +155,7 @@ class Encoder(ABC):
         A worker that unpickles it loads the model on first use, on its own device.
         """
         state = dict(self.__dict__)
-        for name in self._transient:
+        for name in (*self._transient, "_health"):
             state.pop(name, None)
         return state
 

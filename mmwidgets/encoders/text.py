@@ -1,7 +1,9 @@
 """Text encoders: sentence-transformers models (default all-MiniLM-L6-v2) and feature hashing.
 
-A value that is not a string, or a string with nothing in it, becomes a reported NaN row:
-missing text is missing, never the embedding of an empty sentence.
+A value that is not a string, a string with nothing in it, or one that is not valid Unicode (a
+lone surrogate such as ``"\ud800"``, which no tokenizer or file can hold) becomes a reported
+NaN row: missing text is missing, never the embedding of an empty sentence, and bad text is
+named, never guessed at.
 """
 
 from __future__ import annotations
@@ -30,12 +32,31 @@ MINILM_NAMES = ("minilm", "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-
 _WORD = re.compile(r"\w+")
 
 
+#: characters of a text given to a sentence model, at least: far more than its longest input
+#: in tokens needs, so cutting there only spares tokenizing megabytes the model never sees
+MIN_MODEL_CHARS = 100_000
+
+
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected text (str), got {type(value).__name__}")
     if not value.strip():
         raise ValueError("empty text")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(_surrogate_problem(value, exc.start)) from None
     return value
+
+
+def _surrogate_problem(value: str, at: int) -> str:
+    return (
+        f"text holds a lone surrogate {value[at]!r} at character {at}, which is not valid "
+        "Unicode (text decoded with errors='surrogateescape' or unpaired \\u escapes in "
+        "JSON); repair the column first, e.g. df[c] = df[c].str.encode('utf-16', "
+        "'surrogatepass').str.decode('utf-16', 'replace')"
+    )
 
 
 def _minilm_dir() -> Path:
@@ -71,6 +92,10 @@ class SentenceTransformerEncoder(Encoder):
     The bundled MiniLM loads on first use, so creating the encoder (to read its ``version``) is
     cheap; any other model loads at once, because its size is only known from the model.
 
+    The model reads only its first ``max_seq_length`` tokens (256 for MiniLM); a text is cut to
+    ``max_chars`` characters (at least 100 000, 64 per token) before tokenizing, so a 10 MB cell
+    costs what a page of text does and embeds as its beginning would.
+
     Examples
     --------
     >>> from mmwidgets.encoders import create_encoder
@@ -105,6 +130,7 @@ class SentenceTransformerEncoder(Encoder):
             max_len = config["max_seq_length"]
             self.dim = 384
             self.version = f"st/all-MiniLM-L6-v2|{weights}|max_len={max_len}|mean|{tail}"
+            self.max_chars = _max_chars(max_len)
         else:
             model = self._get_model()
             get_dim = getattr(model, "get_embedding_dimension", None)  # sentence-transformers 6
@@ -112,6 +138,7 @@ class SentenceTransformerEncoder(Encoder):
             self.dim = int(get_dim())
             weights = module_identity(model)
             self.version = f"st/{name}|{weights}|max_len={model.max_seq_length}|{tail}"
+            self.max_chars = _max_chars(model.max_seq_length)
 
     def _rebuild(self) -> None:
         self.batch_size = self.batch_size_request or _default_batch_size(self.device)
@@ -126,7 +153,7 @@ class SentenceTransformerEncoder(Encoder):
             return self._model
 
     def _load(self, value: Any) -> str:
-        return _text(value)
+        return _text(value)[: self.max_chars]
 
     def _forward(self, inputs: list[str]) -> np.ndarray:
         out = self._get_model().encode(
@@ -149,7 +176,7 @@ class SentenceTransformerEncoder(Encoder):
         1
         """
         model = self._get_model()
-        texts = [_text(v) for v in values]
+        texts = [self._load(v) for v in values]
         tokenize = getattr(model, "preprocess", None) or model.tokenize  # renamed in ST 6
         features: dict[str, Any] = tokenize(texts)
         return features
@@ -173,6 +200,11 @@ class SentenceTransformerEncoder(Encoder):
             if self.normalize:
                 emb = torch.nn.functional.normalize(emb, dim=1)
         return np.asarray(emb.float().cpu().numpy(), dtype=np.float32)
+
+
+def _max_chars(max_tokens: int | None) -> int:
+    # a token is at least one character; 64 per token leaves room for any spacing
+    return max(MIN_MODEL_CHARS, 64 * int(max_tokens or 512))
 
 
 def _default_batch_size(device: str) -> int:
