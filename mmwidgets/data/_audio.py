@@ -7,14 +7,13 @@ small (:data:`PLAYER_MAX_BYTES`), else at most the first :data:`PLAYER_MAX_SECON
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import soundfile as sf
 
-from mmwidgets.data._audio_source import AudioStream, open_audio
+from mmwidgets.data._audio_player import Peaks, encode_start
+from mmwidgets.data._audio_source import open_audio
 from mmwidgets.data._mediabase import AudioValue, MediaError
 
 __all__ = [
@@ -34,9 +33,6 @@ PLAYER_MAX_SECONDS = 300.0
 
 Encoding is the cost (≈5 s for 5 minutes of 44.1 kHz stereo here) and the bytes travel to the
 browser with every item shown (≈3 MB of Ogg Vorbis for those 5 minutes)."""
-
-_VORBIS_MAX_RATE = 192_000  # libvorbis crashes the process on some higher rates (256 kHz here)
-_WRITE_FRAMES = 1 << 15  # libvorbis overflows its stack on one long write (a minute at 44.1 kHz)
 
 
 @dataclass(frozen=True, eq=False)
@@ -201,13 +197,13 @@ def audio_for_browser(
     with open_audio(value) as stream:
         rate = stream.sample_rate
         if stream.mime is not None and stream.size is not None and stream.size <= max_bytes:
-            peaks = _Peaks(stream.frames, n_peaks)
+            peaks = Peaks(stream.frames, n_peaks)
             for block in stream.blocks():
                 peaks.add(block)
             data, mime, whole = stream.encoded(), stream.mime, True
         else:
             frames = min(stream.frames, max(1, int(max_seconds * rate)))
-            data, mime, peaks = _encode(stream, frames, n_peaks)
+            data, mime, peaks = encode_start(stream, frames, n_peaks)
             whole = frames >= stream.frames
         if peaks.seen == 0:
             raise MediaError(f"audio {stream.name} is empty (zero-length audio)")
@@ -219,61 +215,3 @@ def audio_for_browser(
             peaks=peaks.result(),
             source_duration=None if whole else stream.duration,
         )
-
-
-class _Peaks:
-    """The waveform overview, built block by block.
-
-    Bucket ``i`` covers frames ``[i * n // n_peaks, (i + 1) * n // n_peaks)``, or just its
-    first frame when that range is empty (a clip shorter than the bucket count), so every
-    bucket has a value.
-    """
-
-    def __init__(self, frames: int, n_peaks: int) -> None:
-        starts = (np.arange(n_peaks + 1, dtype=np.int64) * frames) // n_peaks
-        self._starts = starts[:-1]
-        self._ends = np.maximum(starts[1:], self._starts + 1)
-        self._ends[-1] = np.iinfo(np.int64).max  # frames past the declared length go last
-        self._peaks = np.zeros(n_peaks, dtype=np.float32)
-        self.seen = 0
-
-    def add(self, block: npt.NDArray[np.float32]) -> None:
-        envelope = np.abs(block).max(axis=1)
-        first, last = self.seen, self.seen + len(envelope)
-        # the buckets that overlap [first, last)
-        low = int(np.searchsorted(self._ends, first, side="right"))
-        high = int(np.searchsorted(self._starts, last, side="left"))
-        for i in range(low, high):
-            part = envelope[max(self._starts[i], first) - first : min(self._ends[i], last) - first]
-            if len(part):
-                self._peaks[i] = max(self._peaks[i], float(part.max()))
-        self.seen = last
-
-    def result(self) -> npt.NDArray[np.float32]:
-        return np.clip(self._peaks, 0.0, 1.0).astype(np.float32)
-
-
-def _encode(stream: AudioStream, frames: int, n_peaks: int) -> tuple[bytes, str, _Peaks]:
-    """The first ``frames`` of ``stream`` as Ogg Vorbis (or 16-bit WAV), and their peaks."""
-    if stream.sample_rate <= _VORBIS_MAX_RATE and "VORBIS" in sf.available_subtypes("OGG"):
-        try:
-            data, peaks = _write(stream, frames, n_peaks, "OGG", "VORBIS")
-            return data, "audio/ogg", peaks
-        except (sf.SoundFileError, ValueError):
-            pass  # this libsndfile cannot encode it: fall back to WAV below
-    data, peaks = _write(stream, frames, n_peaks, "WAV", "PCM_16")
-    return data, "audio/wav", peaks
-
-
-def _write(
-    stream: AudioStream, frames: int, n_peaks: int, kind: str, subtype: str
-) -> tuple[bytes, _Peaks]:
-    peaks = _Peaks(frames, n_peaks)
-    buffer = io.BytesIO()
-    with sf.SoundFile(
-        buffer, "w", stream.sample_rate, stream.channels, format=kind, subtype=subtype
-    ) as out:
-        for block in stream.blocks(_WRITE_FRAMES, max_frames=frames):
-            peaks.add(block)
-            out.write(np.clip(block, -1.0, 1.0))
-    return buffer.getvalue(), peaks

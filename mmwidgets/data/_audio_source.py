@@ -8,7 +8,6 @@ of samples (:data:`BLOCK_FRAMES` frames) at a time, whatever the clip's length.
 from __future__ import annotations
 
 import io
-import numbers
 import os
 from collections.abc import Iterator
 from types import TracebackType
@@ -18,18 +17,16 @@ import numpy as np
 import numpy.typing as npt
 import soundfile as sf
 
+from mmwidgets.data._audio_arrays import EXAMPLE, MAX_CHANNELS, from_tuple
 from mmwidgets.data._integrity import container_problem
 from mmwidgets.data._mediabase import MediaError, describe, open_file
 
-__all__ = ["BLOCK_FRAMES", "MAX_CHANNELS", "AudioStream", "open_audio"]
+__all__ = ["BLOCK_FRAMES", "AudioStream", "open_audio"]
 
 BLOCK_FRAMES = 1 << 16
 """Frames decoded at a time when audio is streamed (≈1.4 s at 44.1 kHz; 256 kB per channel)."""
 
-MAX_CHANNELS = 64
-_EXAMPLE = "(np.zeros(16000, dtype=np.float32), 16000)"
 _WAV_PLAYABLE = {"PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT"}
-_INT_SCALE = {np.dtype(np.int16): 32768.0, np.dtype(np.int32): 2147483648.0}
 
 
 class AudioStream:
@@ -196,7 +193,7 @@ def open_audio(value: object) -> AudioStream:
     (2.0, 2, [6000, 6000, 4000])
     """
     if isinstance(value, tuple | list):
-        samples, rate = _from_tuple(value)
+        samples, rate = from_tuple(value)
         return AudioStream(describe(samples), samples=samples, rate=rate)
     if isinstance(value, str | os.PathLike):
         source = open_file(value, "audio")
@@ -208,7 +205,7 @@ def open_audio(value: object) -> AudioStream:
     if isinstance(value, bytes | bytearray | memoryview):
         data = bytes(value)
         return _from_source(io.BytesIO(data), describe(value), data)
-    hint = f"; arrays need their sample rate, e.g. {_EXAMPLE}"
+    hint = f"; arrays need their sample rate, e.g. {EXAMPLE}"
     raise MediaError(
         f"cannot read audio from a {type(value).__name__}; give a file path, bytes or "
         f"(samples, sample_rate){hint if isinstance(value, np.ndarray) else ''}"
@@ -271,52 +268,3 @@ def _browser_mime(kind: str, subtype: str) -> str | None:
     if kind == "MP3" and subtype == "MPEG_LAYER_III":
         return "audio/mpeg"
     return None
-
-
-def _from_tuple(value: tuple[Any, ...] | list[Any]) -> tuple[npt.NDArray[np.float32], int]:
-    if len(value) != 2:
-        raise MediaError(
-            f"audio tuples are (samples, sample_rate), e.g. {_EXAMPLE}; "
-            f"got a {type(value).__name__} of {len(value)} items"
-        )
-    array, rate = value
-    rate = _sample_rate(rate)
-    try:
-        samples = np.asarray(array)
-    except (ValueError, TypeError) as e:
-        raise MediaError(f"audio samples are not an array ({e}); e.g. {_EXAMPLE}") from None
-    name = describe(samples)
-    if samples.ndim == 1:
-        samples = samples[:, np.newaxis]
-    if samples.ndim != 2:
-        raise MediaError(f"audio {name} must be 1-D or (frames, channels)")
-    if samples.shape[1] > MAX_CHANNELS:
-        raise MediaError(
-            f"audio {name} has {samples.shape[1]} channels; samples must be (frames, channels)"
-            + (" — pass array.T" if samples.shape[0] <= MAX_CHANNELS else "")
-        )
-    if samples.shape[0] == 0:
-        raise MediaError(f"audio {name} is empty (zero-length audio)")
-    return _to_float32(samples, name), rate
-
-
-def _sample_rate(rate: object) -> int:
-    if not isinstance(rate, bool) and isinstance(rate, numbers.Real):
-        value = float(rate)
-        if np.isfinite(value) and value.is_integer() and value > 0:
-            return int(value)
-    raise MediaError(f"bad sample rate {rate!r}: give a positive whole number, e.g. {_EXAMPLE}")
-
-
-def _to_float32(samples: npt.NDArray[Any], name: str) -> npt.NDArray[np.float32]:
-    if np.issubdtype(samples.dtype, np.floating):
-        if not np.isfinite(samples).all():
-            raise MediaError(f"audio {name} contains NaN or infinite samples")
-        return np.ascontiguousarray(samples, dtype=np.float32)
-    if samples.dtype in _INT_SCALE:
-        return samples.astype(np.float32) / np.float32(_INT_SCALE[samples.dtype])
-    if samples.dtype == np.uint8:  # 8-bit PCM is unsigned around 128
-        return ((samples.astype(np.float32) - 128.0) / 128.0).astype(np.float32)
-    raise MediaError(
-        f"audio {name} has an unsupported dtype; give float samples in [-1, 1] or int16 PCM"
-    )

@@ -127,10 +127,10 @@ def open_file(path: str | os.PathLike[str], kind: str) -> BinaryIO:
 
     Examples
     --------
-    >>> open_file("/dev/zero", "audio")
+    >>> open_file("/dev/zero", "audio")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    mmwidgets.exceptions.MediaError: audio path '/dev/zero' is a character device, not a regular file
+    mmwidgets.exceptions.MediaError: audio path '/dev/zero' is a character device, not a ...
     """
     name = os.fspath(path)
     try:

@@ -5,12 +5,16 @@ Slaney mel scale: linear below 1 kHz, logarithmic above; each triangle scaled to
 the spectrogram is ``|STFT|²`` with a periodic Hann window, ``center=True`` and zero padding
 (librosa ≥ 0.10's ``pad_mode="constant"``), and the log is ``librosa.power_to_db(mel,
 ref=1.0, amin=1e-10, top_db=80.0)``: decibels, floored 80 dB below the clip's loudest cell.
+
+:func:`mel_stats` batches whole clips; :func:`mel_stats_streamed` gives the same statistics for
+one clip of any length read in blocks (twice: its loudest cell first, then the floored
+statistics), holding about :data:`WINDOW_FRAMES` spectrogram frames at a time.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,7 +23,17 @@ import numpy.typing as npt
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["HOP", "N_FFT", "N_MELS", "SAMPLE_RATE", "log_mel", "mel_filterbank", "mel_stats"]
+__all__ = [
+    "HOP",
+    "N_FFT",
+    "N_MELS",
+    "SAMPLE_RATE",
+    "WINDOW_FRAMES",
+    "log_mel",
+    "mel_filterbank",
+    "mel_stats",
+    "mel_stats_streamed",
+]
 
 SAMPLE_RATE = 16_000
 N_FFT = 400  # 25 ms
@@ -27,6 +41,8 @@ HOP = 160  # 10 ms
 N_MELS = 64
 AMIN = 1e-10
 TOP_DB = 80.0
+WINDOW_FRAMES = 1024
+"""Spectrogram frames computed at a time when a clip is streamed (≈10 s; ≈4 MB of work)."""
 
 # the Slaney scale: 3 mels per 200 Hz up to 1 kHz, then 27 mels per factor 6.4
 _F_SP = 200.0 / 3
@@ -145,7 +161,76 @@ def mel_stats(waves: Sequence[npt.NDArray[np.float32]]) -> npt.NDArray[np.float3
     return out
 
 
-def _decibels(batch: torch.Tensor) -> torch.Tensor:
+def mel_stats_streamed(
+    open_wave: Callable[[], Iterable[npt.NDArray[np.float32]]],
+) -> npt.NDArray[np.float32]:
+    """:func:`mel_stats` of one clip of any length, read in blocks; memory stays bounded.
+
+    ``open_wave()`` must give the clip's mono 16 kHz samples from the start, in blocks of any
+    size, each time it is called: it is called twice, because the 80 dB floor depends on the
+    clip's loudest cell, known only once every frame has been seen. The frames are those of
+    one ``torch.stft(center=True)`` over the whole clip, so the result equals
+    :func:`mel_stats` up to float rounding (means and variances are merged window by window).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, shape ``(2 * N_MELS,)``.
+
+    Examples
+    --------
+    >>> wave = np.sin(np.arange(48_000) / 7.0).astype(np.float32)
+    >>> streamed = mel_stats_streamed(lambda: np.array_split(wave, 5))
+    >>> bool(np.allclose(streamed, mel_stats([wave])[0], atol=1e-3))
+    True
+    """
+    peak = -np.inf
+    for db in _streamed_decibels(open_wave()):
+        peak = max(peak, float(db.max()))
+    floor = peak - TOP_DB
+    count = 0
+    mean = np.zeros(N_MELS)
+    squares = np.zeros(N_MELS)  # sum of squared deviations from the running mean
+    for db in _streamed_decibels(open_wave()):
+        cells = np.maximum(db.double().numpy(), floor)
+        n = cells.shape[1]
+        window_mean = cells.mean(axis=1)
+        window_squares = ((cells - window_mean[:, None]) ** 2).sum(axis=1)
+        delta, total = window_mean - mean, count + n
+        mean += delta * (n / total)
+        squares += window_squares + delta**2 * (count * n / total)
+        count = total
+    return np.concatenate([mean, np.sqrt(squares / count)]).astype(np.float32)
+
+
+def _streamed_decibels(blocks: Iterable[npt.NDArray[np.float32]]) -> Iterator[torch.Tensor]:
+    """Unfloored ``(N_MELS, frames)`` decibels of a streamed wave, ``WINDOW_FRAMES`` at a time.
+
+    The wave is padded with ``N_FFT // 2`` zeros at both ends, as ``center=True`` does, and cut
+    into overlapping segments whose frames are exactly the whole clip's frames.
+    """
+    import torch
+
+    step = WINDOW_FRAMES * HOP
+    need = N_FFT + (WINDOW_FRAMES - 1) * HOP
+    pending = [np.zeros(N_FFT // 2, dtype=np.float32)]
+    have = N_FFT // 2
+    for block in blocks:
+        pending.append(np.asarray(block, dtype=np.float32))
+        have += len(block)
+        if have < need:
+            continue
+        buffer = np.concatenate(pending)
+        while len(buffer) >= need:
+            yield _decibels(torch.from_numpy(buffer[None, :need]), center=False)[0]
+            buffer = buffer[step:]
+        pending, have = [buffer], len(buffer)
+    buffer = np.concatenate([*pending, np.zeros(N_FFT // 2, dtype=np.float32)])
+    if len(buffer) >= N_FFT:
+        yield _decibels(torch.from_numpy(buffer[None]), center=False)[0]
+
+
+def _decibels(batch: torch.Tensor, center: bool = True) -> torch.Tensor:
     """``10 log10(mel power)`` of a ``(n, samples)`` batch, ``(n, N_MELS, frames)``, unfloored."""
     import torch
 
@@ -154,7 +239,7 @@ def _decibels(batch: torch.Tensor) -> torch.Tensor:
         n_fft=N_FFT,
         hop_length=HOP,
         window=torch.hann_window(N_FFT, periodic=True),
-        center=True,
+        center=center,
         pad_mode="constant",
         return_complex=True,
     )

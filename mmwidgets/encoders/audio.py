@@ -1,8 +1,11 @@
 """Audio encoders: log-mel statistics (default, 128-d, no weights) and the Resemblyzer voice model.
 
-Every clip is read with :func:`mmwidgets.data.media.load_audio`, averaged to mono and resampled
+Every clip is read with :func:`mmwidgets.data.media.open_audio`, averaged to mono and resampled
 to 16 kHz with soxr before any feature is computed, so the same sound gives the same embedding
-whatever its file format, channel count or sample rate.
+whatever its file format, channel count or sample rate. Clips longer than
+:data:`STREAM_ABOVE_SECONDS` are never held whole: the log-mel statistics of a long recording
+are computed over all of it, block by block, and the Resemblyzer encoder uses its first
+:data:`ResemblyzerEncoder.max_seconds`.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,51 +22,28 @@ import numpy.typing as npt
 
 from mmwidgets.encoders import _logmel
 from mmwidgets.encoders._base import Encoder, register_encoder, resolve_device
+from mmwidgets.encoders._wave16k import iter_audio_16k, load_audio_16k
 from mmwidgets.encoders._weights import file_identity
 
-__all__ = ["LogMelEncoder", "ResemblyzerEncoder", "load_audio_16k"]
+__all__ = [
+    "STREAM_ABOVE_SECONDS",
+    "LogMelEncoder",
+    "ResemblyzerEncoder",
+    "iter_audio_16k",
+    "load_audio_16k",
+]
 
-SAMPLE_RATE = _logmel.SAMPLE_RATE
+SAMPLE_RATE = _logmel.SAMPLE_RATE  # of every wave the encoders see
+STREAM_ABOVE_SECONDS = 60.0
+"""Clips longer than this are featurized as a stream (bounded memory) rather than in batches."""
 _RESEMBLYZER_HINT = "`pip install webrtcvad-wheels resemblyzer`"
 
 
-def load_audio_16k(value: Any) -> npt.NDArray[np.float32]:
-    """Decode an audio value to mono float32 samples at 16 kHz.
+@dataclass(frozen=True)
+class _Streamed:
+    """Features computed while loading (a long clip), passed through the batch forward."""
 
-    Parameters
-    ----------
-    value : str, os.PathLike, bytes or tuple
-        Anything :func:`mmwidgets.data.media.load_audio` accepts, e.g. ``(samples, rate)``.
-
-    Returns
-    -------
-    numpy.ndarray
-        1-D float32 samples at 16 kHz (channels averaged; resampled with soxr's HQ filter).
-
-    Raises
-    ------
-    MediaError
-        If the value cannot be decoded or holds no samples.
-
-    Examples
-    --------
-    >>> tone = np.sin(np.arange(44_100) * 2 * np.pi * 440 / 44_100).astype(np.float32)
-    >>> load_audio_16k((np.stack([tone, tone], axis=1), 44_100)).shape
-    (16000,)
-    """
-    import soxr
-
-    from mmwidgets.data.media import load_audio
-
-    samples, rate = load_audio(value, mono=True)
-    wave = np.asarray(samples, dtype=np.float32)
-    if wave.ndim == 2:  # defensive: mono=True already gives 1-D
-        wave = wave.mean(axis=1)
-    if rate != SAMPLE_RATE:
-        wave = np.asarray(soxr.resample(wave, rate, SAMPLE_RATE, quality="HQ"), dtype=np.float32)
-    if not np.isfinite(wave).all():
-        raise ValueError("audio contains NaN or infinite samples")
-    return wave
+    features: npt.NDArray[np.float32]
 
 
 @register_encoder("audio", "logmel", default=True)
@@ -74,6 +55,11 @@ class LogMelEncoder(Encoder):
     in decibels like ``librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=80)``. The
     first 64 values are band means (dB), the last 64 band standard deviations (dB). Fully
     deterministic: no dither, no randomness.
+
+    The statistics cover the whole clip however long it is. Clips up to
+    :data:`STREAM_ABOVE_SECONDS` are decoded whole and batched; longer ones are read twice
+    in blocks (the 80 dB floor needs the clip's loudest cell first), so memory stays at a few
+    MB per clip and the features equal the batched ones. A 20-minute clip takes ≈2 s.
 
     Parameters
     ----------
@@ -102,11 +88,24 @@ class LogMelEncoder(Encoder):
             f"|{_logmel.N_MELS}-slaney|db-top{_logmel.TOP_DB:g}|mean+std"
         )
 
-    def _load(self, value: Any) -> npt.NDArray[np.float32]:
-        return load_audio_16k(value)
+    def _load(self, value: Any) -> npt.NDArray[np.float32] | _Streamed:
+        from mmwidgets.data.media import open_audio
 
-    def _forward(self, inputs: list[npt.NDArray[np.float32]]) -> np.ndarray:
-        return _logmel.mel_stats(inputs)
+        with open_audio(value) as stream:
+            seconds = stream.duration
+        if seconds <= STREAM_ABOVE_SECONDS:
+            return load_audio_16k(value)
+        return _Streamed(_logmel.mel_stats_streamed(lambda: iter_audio_16k(value)))
+
+    def _forward(self, inputs: list[npt.NDArray[np.float32] | _Streamed]) -> np.ndarray:
+        out = np.empty((len(inputs), self.dim), dtype=np.float32)
+        waves = [i for i, x in enumerate(inputs) if not isinstance(x, _Streamed)]
+        if waves:
+            out[waves] = _logmel.mel_stats([inputs[i] for i in waves])  # type: ignore[misc]
+        for i, x in enumerate(inputs):
+            if isinstance(x, _Streamed):
+                out[i] = x.features
+        return out
 
 
 @register_encoder("audio", "resemblyzer")
@@ -115,7 +114,10 @@ class ResemblyzerEncoder(Encoder):
 
     Needs the optional packages ``webrtcvad-wheels`` and ``resemblyzer``. Each clip is
     volume-normalised and its long silences trimmed by Resemblyzer's voice-activity detector;
-    a clip with no detected voice (or digital silence) becomes a reported NaN row.
+    a clip with no detected voice (or digital silence) becomes a reported NaN row. Only a
+    clip's first :attr:`max_seconds` (10 minutes) are used: the model averages embeddings of
+    1.6 s windows, and a longer stretch of one voice would cost memory (Resemblyzer holds the
+    whole wave and its spectrogram) without telling more about who speaks.
 
     Parameters
     ----------
@@ -139,6 +141,8 @@ class ResemblyzerEncoder(Encoder):
 
     modality = "audio"
     name = "resemblyzer"
+    #: seconds from a clip's start that are embedded; the rest is not read
+    max_seconds: float = 600.0
 
     def __init__(self, *, device: str = "auto", batch_size: int = 16) -> None:
         try:  # by name: an optional package, with neither stubs nor py.typed
@@ -154,7 +158,10 @@ class ResemblyzerEncoder(Encoder):
         self.dim = 256
         weights = Path(str(resemblyzer.__file__)).resolve().parent / "pretrained.pt"
         release = importlib.metadata.version("resemblyzer")
-        self.version = f"resemblyzer-{release}|{file_identity(weights)}|{SAMPLE_RATE}Hz-soxr|vad"
+        self.version = (
+            f"resemblyzer-{release}|{file_identity(weights)}|{SAMPLE_RATE}Hz-soxr|vad"
+            f"|first{self.max_seconds:g}s"
+        )
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -168,7 +175,7 @@ class ResemblyzerEncoder(Encoder):
 
     def _load(self, value: Any) -> npt.NDArray[np.float32]:
         preprocess_wav = importlib.import_module("resemblyzer").preprocess_wav
-        wave = load_audio_16k(value)
+        wave = load_audio_16k(value, max_seconds=self.max_seconds)
         if not np.any(wave):
             raise ValueError("audio is silent")
         voiced = np.asarray(preprocess_wav(wave), dtype=np.float32)  # already 16 kHz
