@@ -157,14 +157,17 @@ def retry_locked(action: str, conn: sqlite3.Connection) -> None:
 
 
 def connect(path: os.PathLike[str]) -> sqlite3.Connection:
-    """Open ``path`` with the durability settings every store connection needs."""
+    """Open ``path`` with the durability settings every store connection needs.
+
+    Call :func:`use_wal` once the file is known to be a label store: switching the journal
+    mode rewrites the file's header, and a file that is refused must be left as it was.
+    """
     # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so the write lock is taken up
     # front and a transaction never fails half-way on a read-to-write lock upgrade.
     conn = sqlite3.connect(
         os.fspath(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
     )
     try:
-        retry_locked("PRAGMA journal_mode=WAL", conn)
         # FULL fsyncs the WAL on every commit: a label acknowledged to the user survives power loss.
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -172,6 +175,11 @@ def connect(path: os.PathLike[str]) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def use_wal(conn: sqlite3.Connection) -> None:
+    """Put the store in WAL mode (kept in the file; a no-op for a store already in it)."""
+    retry_locked("PRAGMA journal_mode=WAL", conn)
 
 
 @contextmanager

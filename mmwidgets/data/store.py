@@ -119,6 +119,7 @@ class LabelStore(StoreViews, StoreWrites, StoreDamage):
             conn = schema.connect(self._path)
             with schema.transaction(conn):
                 self._labels, self._multi_label = open_task(conn, self._path, wanted, multi_label)
+            schema.use_wal(conn)
         except sqlite3.DatabaseError as error:
             if conn is not None:
                 conn.close()
