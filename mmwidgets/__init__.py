@@ -26,6 +26,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 __version__ = "0.1.0"
 
 __all__ = [
+    "DamagedEventWarning",
     "Dashboard",
     "Dataset",
     "EmbeddingMap",
@@ -39,6 +40,7 @@ __all__ = [
     "NotReadyError",
     "SchemaError",
     "Session",
+    "StoreError",
     "UnknownItemError",
     "UnknownLabelError",
     "__version__",
@@ -60,6 +62,8 @@ _LAZY = {
     "NotReadyError": "mmwidgets.exceptions",
     "Session": "mmwidgets.session",
     "SchemaError": "mmwidgets.exceptions",
+    "StoreError": "mmwidgets.exceptions",
+    "DamagedEventWarning": "mmwidgets.exceptions",
     "UnknownItemError": "mmwidgets.exceptions",
     "UnknownLabelError": "mmwidgets.exceptions",
     "load_sample": "mmwidgets.datasets",
@@ -70,10 +74,12 @@ if TYPE_CHECKING:
     from mmwidgets.data.store import LabelStore
     from mmwidgets.datasets import load_sample
     from mmwidgets.exceptions import (
+        DamagedEventWarning,
         MediaError,
         MMWidgetsError,
         NotReadyError,
         SchemaError,
+        StoreError,
         UnknownItemError,
         UnknownLabelError,
     )
