@@ -7,12 +7,21 @@ performance.now():
 
 - shown: keydown -> the next item fully shown (text set, img.decode() resolved, every audio
   element's metadata loaded), as the widget reports it in its ``mmw-shown`` event;
+- painted: keydown -> the frame with the new item drawn (its ``mmw-painted`` event: a task
+  after the next animation frame);
+- image + waveform painted: keydown -> the first animation frame whose card (another item than
+  the key's) has every image loaded and every waveform drawn (our canvas marked
+  ``data-drawn``, or wavesurfer's canvas once it has a size), timed a task after that frame;
+- image / text presented: keydown -> the card's image and text on screen, as Chromium's
+  Element Timing reports it (``renderTime``: raster and compositing included);
 - round trip: keydown -> the label acknowledged by Python (the reply to the label request).
 
-Two runs: at a fast human pace (one label every 500 ms), and flat out (the next key as soon as
-the next item shows). Prints figures; asserts nothing about them.
+Three runs by default: one label every 500 ms (2 labels/s), every 250 ms (4 labels/s), and
+flat out (the next key as soon as the next item shows); ``--paces`` picks others. Prints
+figures; asserts nothing about them.
 
-Usage: ``.venv/bin/python benchmarks/ui_latency.py [--labels 220] [--pool 10000]``
+Usage: ``nice -n 5 .venv/bin/python benchmarks/ui_latency.py [--labels 220] [--pool 10000]
+[--paces 0.5,0.25,0]``
 """
 
 from __future__ import annotations
@@ -62,7 +71,8 @@ PROBE = """(root) => {
       [...(el.shadowRoot?.querySelectorAll("canvas") ?? [])].some((c) => c.width > 0));
   const whole = (away) => {
     const card = root.querySelector(".mmw-card");
-    if (!card || card.dataset.item === away || root.dataset.shown !== card.dataset.item) return false;
+    if (!card || card.dataset.item === away) return false;
+    if (root.dataset.shown !== card.dataset.item) return false;
     return [...card.querySelectorAll("img")].every((img) => img.complete && img.naturalWidth > 0) &&
       [...card.querySelectorAll(".mmw-player")].every(waveDrawn);
   };
@@ -77,6 +87,19 @@ PROBE = """(root) => {
     };
     requestAnimationFrame(check);
   }, true);
+  // image / text: when the browser presented each card's image and text (Element Timing: the
+  // attribute is put on them as the card enters the widget, before the frame that paints them)
+  log.images = [];
+  new MutationObserver(() => {
+    for (const el of root.querySelectorAll(".mmw-card :is(img, .mmw-text):not([elementtiming])")) {
+      el.setAttribute("elementtiming", el.closest(".mmw-card").dataset.item);
+    }
+  }).observe(root, { childList: true, subtree: true });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      log.images.push({ id: e.identifier, t: e.renderTime || e.loadTime, kind: e.name });
+    }
+  }).observe({ type: "element", buffered: true });
 }"""
 
 
@@ -156,14 +179,24 @@ def measure(log: dict) -> dict[str, np.ndarray]:
         "shown": [],
         "painted": [],
         "whole": [],
+        "image": [],
+        "text": [],
         "round_trip": [],
         "sync": [],
     }
+
+    def presented(kind: str, press: dict) -> float | None:
+        # the next card's (any item but the one the key was pressed on)
+        events = [e for e in log["images"] if e["kind"] == kind and e["id"] != press["id"]]
+        return first_after(events, press["t"])
+
     for press in log["presses"]:
         for name, delay in [
             ("shown", first_after(log["shown"], press["t"])),
             ("painted", first_after(log["painted"], press["t"])),
             ("whole", press["whole"] - press["t"] if "whole" in press else None),
+            ("image", presented("image-paint", press)),
+            ("text", presented("text-paint", press)),
             ("round_trip", first_after(log["acks"], press["t"], press["id"])),
             ("sync", press["sync"] - press["t"] if "sync" in press else None),
         ]:
@@ -174,10 +207,10 @@ def measure(log: dict) -> dict[str, np.ndarray]:
 
 def describe(name: str, values: np.ndarray) -> str:
     if not len(values):
-        return f"  {name:<36} no samples"
+        return f"  {name:<40} no samples"
     p50, p95, p99 = np.percentile(values, [50, 95, 99])
     return (
-        f"  {name:<34} n={len(values):>4}  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
+        f"  {name:<40} n={len(values):>4}  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
         f"p99 {p99:7.1f} ms  max {values.max():7.1f} ms"
     )
 
@@ -230,6 +263,8 @@ def main() -> None:
         print(describe("key -> next item fully shown", result["shown"]))
         print(describe("key -> its frame painted", result["painted"]))
         print(describe("key -> image + waveform painted", result["whole"]))
+        print(describe("key -> image presented (Element Timing)", result["image"]))
+        print(describe("key -> text presented (Element Timing)", result["text"]))
         print(describe("key -> label acknowledged by Python", result["round_trip"]))
         print(describe("key handler (sync part)", result["sync"]))
     print(" ", report.strip())

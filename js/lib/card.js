@@ -75,7 +75,9 @@ function image(slot, onZoom, owned) {
   let img = slot.img;
   if (img.parentNode) {
     img = img.cloneNode();
-    delete img.dataset.decoded; // this copy decodes on its own
+    delete img.dataset.decoded; // this copy decodes on its own, now: a card built ahead of need
+    const copy = img; // is shown decoded, without waiting for it in whenShown
+    copy.decode().then(() => (copy.dataset.decoded = "1"), () => {});
   } else owned.push(img);
   img.className = "mmw-img";
   const frame = h("div", { class: "mmw-frame" }, img);

@@ -99,7 +99,8 @@ def test_waveforms_are_drawn_in_the_frame_that_first_shows_the_card(page, notebo
             assert len(record["players"]) == 2, (when, record)  # speech and sound
             for player in record["players"]:
                 assert player is not None, f"{item}: no waveform canvas ({when})"
-                assert player["drawn"] and not player["hidden"], (when, item, player)
+                assert player["drawn"], (when, item, player)
+                assert not player["hidden"], (when, item, player)
                 assert player["ink"] > 0, f"{item}: waveform canvas blank ({when})"
     # in that first frame the card is the one shown, not a stale one
     frames = {r["id"]: r for r in log["frames"]}
@@ -112,8 +113,10 @@ def test_waveforms_are_drawn_in_the_frame_that_first_shows_the_card(page, notebo
     )
     assert len(sizes) == 2
     for width, height, css_width, css_height in sizes:
-        assert css_width > 50 and css_height == 48
-        assert abs(width - round(css_width * 2)) <= 1 and height == 96, sizes
+        assert css_width > 50
+        assert css_height == 48
+        assert abs(width - round(css_width * 2)) <= 1, sizes
+        assert height == 96, sizes
 
 
 def test_play_and_seek_hand_the_waveform_over_to_wavesurfer(notebook, tmp_path):
@@ -164,8 +167,9 @@ def test_play_and_seek_hand_the_waveform_over_to_wavesurfer(notebook, tmp_path):
     assert box is not None
     wave.click(position={"x": box["width"] * 0.75, "y": box["height"] / 2})
     wait_until(
-        lambda: abs(float(sound.get_attribute("data-time") or 0) - 3 * duration / 4)
-        < 0.08 * duration,
+        lambda: (
+            abs(float(sound.get_attribute("data-time") or 0) - 3 * duration / 4) < 0.08 * duration
+        ),
         what="a seek to three quarters",
         page=root.page,
     )
@@ -184,7 +188,8 @@ def test_discarded_cards_leave_no_listeners_on_the_media(page, notebook, tmp_pat
     cdp = page.context.new_cdp_session(page)
     first = shown_id(root)
     before = _steady_listeners(root, cdp)
-    assert before["elements"] >= 2 and before["listeners"] > 0, before
+    assert before["elements"] >= 2, before
+    assert before["listeners"] > 0, before
 
     shown = first
     for n in range(1, 5):
