@@ -11,9 +11,14 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
+from mmwidgets.data._errors import SchemaError
 from mmwidgets.data._modalities import is_absent
+from mmwidgets.data._storable import unstorable_rows
 
-__all__ = ["ItemIds", "id_str", "id_strings"]
+__all__ = ["ItemIds", "check_storable", "id_str", "id_strings"]
+
+#: bad ids named in one error
+_SHOWN = 5
 
 
 def id_str(value: object) -> str | None:
@@ -54,6 +59,39 @@ def id_strings(source: pd.Index | pd.Series) -> list[str | None]:
     if not source.hasnans and infer_dtype(source, skipna=False) == "string":
         return [str(v) if v else None for v in raw]
     return [id_str(v) for v in raw]
+
+
+def check_storable(where: str, ids: list[str]) -> None:
+    r"""Refuse ids that no label store can hold, naming their rows (``where`` says whose ids).
+
+    A lone surrogate (``"\ud800"``) can't be written as UTF-8 and a NUL character can't go
+    into PostgreSQL, so labeling such an item would fail in the store, far from its cause.
+
+    Raises
+    ------
+    SchemaError
+        Naming up to five such rows, their ids and what is wrong with each.
+
+    Examples
+    --------
+    >>> check_storable("id column 'k'", ["a", "b"])
+    >>> try:
+    ...     check_storable("id column 'k'", ["a", "b\ud800"])
+    ... except SchemaError as error:
+    ...     print(str(error)[:75])
+    id column 'k' has an id no label store can hold: row 1 (id 'b\ud800') holds
+    """
+    bad = unstorable_rows(ids)
+    if not bad:
+        return
+    shown = "; ".join(
+        f"row {row} (id {ids[row]!r}) {problem}" for row, problem in list(bad.items())[:_SHOWN]
+    )
+    more = f"; and {len(bad) - _SHOWN} more" if len(bad) > _SHOWN else ""
+    some = "an id" if len(bad) == 1 else f"{len(bad)} ids"
+    raise SchemaError(
+        f"{where} has {some} no label store can hold: {shown}{more}; fix or drop those rows first"
+    )
 
 
 def _float_id(value: float) -> str | None:

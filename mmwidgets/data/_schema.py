@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mmwidgets.data._errors import SchemaError, UnknownItemError
-from mmwidgets.data._ids import ItemIds, id_strings
+from mmwidgets.data._ids import ItemIds, check_storable, id_strings
 from mmwidgets.data._modalities import get_modality, list_modalities
 
 __all__ = [  # noqa: F822 (MODALITIES comes from the module's __getattr__)
@@ -189,6 +189,7 @@ def item_ids(frame: pd.DataFrame, id: str | None) -> ItemIds:
             "e.g. 'cat-001' or 17"
         )
     ids = cast("list[str]", found)
+    check_storable(where, ids)
     index = ItemIds(ids, source)
     if not index.unique():
         raise SchemaError(_duplicates(where, ids))

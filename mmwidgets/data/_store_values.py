@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
 from mmwidgets.data._errors import UnknownLabelError
+from mmwidgets.data._storable import not_unicode
 
 ItemId: TypeAlias = str | int
 LabelArg: TypeAlias = str | Iterable[str]
@@ -69,6 +70,9 @@ def item_id_str(item_id: object) -> str:
     if not isinstance(item_id, bool) and isinstance(item_id, numbers.Integral):
         return str(int(item_id))
     if isinstance(item_id, str) and item_id:
+        problem = not_unicode(item_id)
+        if problem is not None:
+            raise ValueError(f"item id {item_id!r} {problem}")
         return item_id
     raise TypeError(f"item ids are non-empty str or int; got {item_id!r}")
 
@@ -92,6 +96,9 @@ def source_of(annotator: str) -> str:
 def annotator_str(annotator: object) -> str:
     """Check an annotator name."""
     if isinstance(annotator, str) and annotator:
+        problem = not_unicode(annotator)
+        if problem is not None:
+            raise ValueError(f"annotator name {annotator!r} {problem}")
         return annotator
     raise TypeError(f"annotator must be a non-empty str; got {annotator!r}")
 
@@ -106,6 +113,10 @@ def label_set(labels: Iterable[str], multi_label: bool) -> tuple[str, ...]:
         raise TypeError(f"labels must be non-empty str; got {bad!r}")
     if not result:
         raise ValueError("labels is empty; a task needs at least one label")
+    for position, label in enumerate(result):
+        problem = not_unicode(label)
+        if problem is not None:
+            raise ValueError(f"label {position} of the label set, {label!r}, {problem}")
     if multi_label:
         # CSV export joins a multi-label set with "|", so a label holding "|" would not round-trip.
         piped = [label for label in result if "|" in label]
@@ -158,6 +169,9 @@ def event_meta(meta: Mapping[str, object]) -> tuple[int | None, str | None]:
     reason = meta.get("reason")
     if reason is not None and not isinstance(reason, str):
         raise TypeError(f"reason must be a str or None; got {reason!r}")
+    problem = None if reason is None else not_unicode(reason)
+    if problem is not None:
+        raise ValueError(f"reason {reason!r} {problem}")
     return (None if version is None else int(version)), reason
 
 
