@@ -81,12 +81,14 @@ def open_index(directory: Path, damage: str | None = None) -> tuple[CacheIndex, 
         if damage is not None:
             moved = move_aside(path)
             repaired = f"{INDEX_NAME} is damaged ({damage}); moved aside to {moved.name}"
-        conn = connect(path)
+        conn = None
         try:
+            conn = connect(path)  # closes itself if it fails
             with write_transaction(conn):
                 return CacheIndex(conn, directory), repaired
         except BaseException as exc:
-            conn.close()
+            if conn is not None:
+                conn.close()
             damage = index_damage(exc)
             if damage is None or attempt:
                 raise
