@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,43 @@ CURRENT_COLUMNS = ("id", "label", "annotator", "time", "model_version", "reason"
 
 # Multi-label sets are joined with this in CSV; label_set() refuses labels that contain it.
 CSV_LABEL_SEPARATOR = "|"
+
+#: a cell starting with one of these is run as a formula by a spreadsheet (OWASP's list)
+FORMULA_STARTS = frozenset("=+-@\t\r")
+#: a plain number is never run, so "-5" or "+1.5e3" stay as they are
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def escape_formula(value: str) -> str:
+    """``value`` as a spreadsheet shows it but never runs it: ``'`` before a formula start.
+
+    A value starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, unless it is
+    a plain number, gets a leading single quote (OWASP's advice against CSV injection); so does
+    a value that starts with a quote already, so that removing one leading ``'`` from every
+    value that has one gives back exactly what was written.
+
+    Examples
+    --------
+    >>> [escape_formula(v) for v in ["=1+1", "@SUM(A1)", "-5", "cat", "'quoted"]]
+    ["'=1+1", "'@SUM(A1)", '-5', 'cat', "''quoted"]
+    """
+    first = value[:1]
+    if first == "'" or (first in FORMULA_STARTS and _NUMBER.fullmatch(value) is None):
+        return "'" + value
+    return value
+
+
+def _escaped(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
+            out[name] = pd.Series(
+                [escape_formula(v) if isinstance(v, str) else v for v in column.tolist()],
+                index=column.index,
+                dtype=object,
+            )
+    return out
 
 
 def events_frame(
@@ -82,17 +120,20 @@ def _list_frame(frame: pd.DataFrame, multi_label: bool) -> pd.DataFrame:
     return out
 
 
-def _write_csv(frame: pd.DataFrame, path: Path, multi_label: bool) -> None:
-    _csv_frame(frame, multi_label).to_csv(path, index=False)
+def _write_csv(frame: pd.DataFrame, path: Path, multi_label: bool, escape: bool) -> None:
+    written = _csv_frame(frame, multi_label)
+    # RFC 4180's CRLF: the csv module quotes a field holding any line-terminator character,
+    # so with "\n" alone a carriage return inside a value would end the row when read back
+    (_escaped(written) if escape else written).to_csv(path, index=False, lineterminator="\r\n")
 
 
-def _write_jsonl(frame: pd.DataFrame, path: Path, multi_label: bool) -> None:
+def _write_jsonl(frame: pd.DataFrame, path: Path, multi_label: bool, escape: bool) -> None:
     _list_frame(frame, multi_label).to_json(
         path, orient="records", lines=True, date_format="iso", date_unit="us"
     )
 
 
-def _write_parquet(frame: pd.DataFrame, path: Path, multi_label: bool) -> None:
+def _write_parquet(frame: pd.DataFrame, path: Path, multi_label: bool, escape: bool) -> None:
     try:
         import pyarrow  # noqa: F401
     except ImportError:
@@ -103,15 +144,24 @@ def _write_parquet(frame: pd.DataFrame, path: Path, multi_label: bool) -> None:
     _list_frame(frame, multi_label).to_parquet(path, index=False)
 
 
-WRITERS: dict[str, Callable[[pd.DataFrame, Path, bool], None]] = {
+#: suffix -> ``writer(frame, path, multi_label, escape_formulas)``; only CSV escapes
+WRITERS: dict[str, Callable[[pd.DataFrame, Path, bool, bool], None]] = {
     ".csv": _write_csv,
     ".jsonl": _write_jsonl,
     ".parquet": _write_parquet,
 }
 
 
-def export_frame(frame: pd.DataFrame, path: str | os.PathLike[str], multi_label: bool) -> Path:
-    """Write ``frame`` in the format named by ``path``'s extension; return the path written."""
+def export_frame(
+    frame: pd.DataFrame,
+    path: str | os.PathLike[str],
+    multi_label: bool,
+    escape_formulas: bool = True,
+) -> Path:
+    """Write ``frame`` in the format named by ``path``'s extension; return the path written.
+
+    With ``escape_formulas``, CSV cells go through :func:`escape_formula`.
+    """
     target = Path(path)
     writer = WRITERS.get(target.suffix.lower())
     if writer is None:
@@ -124,7 +174,7 @@ def export_frame(frame: pd.DataFrame, path: str | os.PathLike[str], multi_label:
     # that looks complete.
     partial = target.with_name(f".{target.name}.partial")
     try:
-        writer(frame, partial, multi_label)
+        writer(frame, partial, multi_label, escape_formulas)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)

@@ -101,8 +101,8 @@ class LabelStoreProtocol(Protocol):
     def labeled_ids(self) -> list[str]:
         """Ids that carry a label now."""
 
-    def export(self, path: Any) -> Any:
-        """Write the current labels to a file (format from the suffix)."""
+    def export(self, path: Any, *, escape_formulas: bool = True) -> Any:
+        """Write the current labels to a file (format from the suffix; CSV formulas escaped)."""
 
     def close(self) -> None:
         """Release the backend's resources; safe to call twice."""

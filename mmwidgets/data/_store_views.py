@@ -194,11 +194,23 @@ class StoreViews:
         """
         return events_frame(self._history_rows(), self._multi_label)
 
-    def export(self, path: str | os.PathLike[str]) -> Path:
+    def export(self, path: str | os.PathLike[str], *, escape_formulas: bool = True) -> Path:
         """Write :meth:`current` to ``.csv``, ``.jsonl`` or ``.parquet`` (chosen by extension).
 
         CSV joins a multi-label set with ``"|"``; JSON Lines and Parquet hold lists. Parquet
         needs ``pyarrow``.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write; its extension picks the format.
+        escape_formulas : bool, optional
+            CSV only: a value that a spreadsheet would run as a formula (one that starts with
+            ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, and is not a plain number
+            such as ``-5``) is written with a leading ``'``, as OWASP advises against CSV
+            injection, so ``=HYPERLINK(...)`` in an id or a reason is shown, never run. A
+            value that starts with ``'`` gets one more, so removing one leading ``'``
+            restores every value exactly. False writes the values as they are.
 
         Returns
         -------
@@ -210,17 +222,27 @@ class StoreViews:
         ValueError
             For any other extension; the message lists the supported ones.
 
+        Notes
+        -----
+        Read a CSV export back as text, so that ids such as ``NA``, ``null``, ``007`` or ``""``
+        stay what they were, and undo the escaping::
+
+            labels = pd.read_csv(path, dtype=str, keep_default_na=False)
+            labels = labels.apply(lambda column: column.str.removeprefix("'"))
+
         Examples
         --------
         >>> import tempfile
+        >>> import pandas as pd
         >>> from mmwidgets import LabelStore
         >>> folder = tempfile.mkdtemp()
         >>> store = LabelStore(folder + "/l.sqlite", labels=["cat", "dog"])
-        >>> _ = store.set("a", "cat")
-        >>> store.export(folder + "/labels.csv").name
-        'labels.csv'
+        >>> _ = store.set("=1+1", "cat")
+        >>> written = store.export(folder + "/labels.csv")
+        >>> pd.read_csv(written, dtype=str, keep_default_na=False)["id"].tolist()
+        ["'=1+1"]
         """
-        return export_frame(self.current(), path, self._multi_label)
+        return export_frame(self.current(), path, self._multi_label, escape_formulas)
 
     def skipped(self) -> list[str]:
         """Ids whose latest (not undone) event is a skip, in the order they were skipped.
