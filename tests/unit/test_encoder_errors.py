@@ -315,3 +315,20 @@ def test_a_session_with_a_surrogate_cell_trains_and_reports_it(tmp_path):
         assert "n6" in session.store.skipped()
     finally:
         session.close()
+
+
+def test_a_session_whose_encoder_is_broken_says_so_once_and_marks_no_item(tmp_path):
+    frame = pd.DataFrame({"t": [f"a koala number {i}" for i in range(40)]})
+    session = mm.Session(
+        frame, labels=["a", "b"], text="t", encoders={"text": Broken()},
+        store=tmp_path / "labels.sqlite", progress=False, timeout=5,
+    )  # fmt: skip
+    try:
+        with pytest.raises(mm.NotReadyError, match="EncoderFailedError: text encoder 'broken'"):
+            session.metrics(timeout=60)
+        error = session.status()["error"]
+        assert error.startswith("encoding failed: EncoderFailedError: text encoder 'broken' ")
+        assert "OSError: model file is truncated" in error
+        assert session.dataset.n_problems == 0
+    finally:
+        session.close()
