@@ -29,6 +29,7 @@ from mmwidgets.data._mediabase import (
     AudioValue,
     ImageValue,
     MediaError,
+    open_file,
 )
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "load_audio",
     "load_image",
     "open_audio",
+    "open_file",
 ]
 
 
