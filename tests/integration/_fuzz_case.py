@@ -219,9 +219,11 @@ CASES: dict[str, Case] = {
 
 def _frame(case: Case, folder: Path) -> pd.DataFrame:
     rows = [*good_rows(folder), case.build(folder)]
-    frame = pd.DataFrame(rows)
-    # object columns, so that a None stays None and an odd value stays as given
-    return frame.astype(object)
+    # object columns, so that a None stays None and an odd value stays as given (pandas' own
+    # str dtype would refuse a lone surrogate before the Session could see it)
+    return pd.DataFrame(
+        {key: pd.Series([row.get(key) for row in rows], dtype=object) for key in rows[0]}
+    )
 
 
 def run_case(name: str, folder: Path) -> dict[str, Any]:
