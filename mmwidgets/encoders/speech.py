@@ -11,15 +11,11 @@ gets log-mel features instead, with a :class:`NoSpeechModelWarning` saying so.
 from __future__ import annotations
 
 import copy
-import hashlib
-import importlib
 import importlib.metadata
-import io
 import os
 import threading
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,62 +24,25 @@ import numpy.typing as npt
 
 from mmwidgets.encoders._base import Encoder, create_encoder, register_encoder
 from mmwidgets.encoders._cache_keys import content_key, encoder_key
+from mmwidgets.encoders._recognizer import (
+    RECOGNIZER,
+    find_models,
+    load_decoder,
+    models_dir,
+    pocketsphinx,
+    recognize,
+)
 from mmwidgets.encoders._transcripts import TranscriptStore
-from mmwidgets.encoders._weights import file_identity
-from mmwidgets.encoders.audio import SAMPLE_RATE, LogMelEncoder, load_audio_16k
+from mmwidgets.encoders.audio import LogMelEncoder, load_audio_16k
 
 __all__ = ["NoSpeechModelWarning", "TranscriptEncoder", "speech_languages"]
 
-_HINT = "`pip install pocketsphinx` (or `pip install 'mmwidgets[speech]'`)"
 #: short codes for the model folders pocketsphinx names by region
 _ALIASES = {"en": "en-us"}
-#: clips longer than this are recognized segment by segment (cut at pauses)
-_WHOLE_S = 30.0
 
 
 class NoSpeechModelWarning(UserWarning):
     """An audio column's language has no speech model: it gets log-mel features instead."""
-
-
-@dataclass(frozen=True)
-class _SpeechModel:
-    """One language's pocketsphinx model: acoustic model folder, language model, dictionary."""
-
-    language: str
-    acoustic: Path
-    lm: Path
-    dictionary: Path
-
-    def identity(self) -> str:
-        digest = hashlib.sha256()
-        files = [*sorted(p for p in self.acoustic.iterdir() if p.is_file()), self.lm]
-        for path in [*files, self.dictionary]:
-            digest.update(f"{path.name}={file_identity(path)}\0".encode())
-        return f"{self.language}|model=sha256:{digest.hexdigest()[:12]}"
-
-
-def _pocketsphinx() -> Any:
-    try:  # by name: no stubs, no py.typed
-        return importlib.import_module("pocketsphinx")
-    except ImportError as exc:
-        raise ImportError(f"the 'transcript' audio encoder needs {_HINT} ({exc})") from exc
-
-
-def _models_dir(models: str | os.PathLike[str] | None) -> Path:
-    return Path(models) if models is not None else Path(_pocketsphinx().get_model_path())
-
-
-def _find_models(folder: Path) -> dict[str, _SpeechModel]:
-    # pocketsphinx's layout: <lang>/<acoustic folder with mdef>, <lang>/*.lm.bin, <lang>/*.dict
-    found: dict[str, _SpeechModel] = {}
-    for lang in sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []:
-        acoustic = [p for p in lang.iterdir() if (p / "mdef").is_file()]
-        lms = [p for p in lang.iterdir() if p.name.endswith((".lm.bin", ".lm"))]
-        lms = [p for p in lms if "phone" not in p.name]  # a phone-loop model gives no words
-        dicts = [p for p in lang.iterdir() if p.suffix == ".dict"]
-        if len(acoustic) == 1 and len(lms) == 1 and len(dicts) == 1:
-            found[lang.name] = _SpeechModel(lang.name, acoustic[0], lms[0], dicts[0])
-    return found
 
 
 def speech_languages(models: str | os.PathLike[str] | None = None) -> list[str]:
@@ -102,7 +61,7 @@ def speech_languages(models: str | os.PathLike[str] | None = None) -> list[str]:
     >>> speech_languages()
     ['en-us']
     """
-    return sorted(_find_models(_models_dir(models)))
+    return sorted(find_models(models_dir(models)))
 
 
 @register_encoder("audio", "transcript")
@@ -163,7 +122,7 @@ class TranscriptEncoder(Encoder):
     ) -> None:
         if not isinstance(language, str) or not language.strip():
             raise ValueError(f"language must be a language code such as 'en', got {language!r}")
-        release = importlib.metadata.version(_pocketsphinx().__name__)  # ImportError: a hint
+        release = importlib.metadata.version(pocketsphinx().__name__)  # ImportError: a hint
         self.language = _ALIASES.get(language.strip().lower(), language.strip().lower())
         if isinstance(text, Encoder):
             if text.modality != "text":
@@ -176,9 +135,9 @@ class TranscriptEncoder(Encoder):
         self.device = "cpu"
         self.batch_size = batch_size
         self.dim = self.text_encoder.dim
-        available = _find_models(_models_dir(self.models))
+        available = find_models(models_dir(self.models))
         self._speech = available.get(self.language)
-        self.speech_model = f"pocketsphinx-{release}|" + (
+        self.speech_model = f"pocketsphinx-{release}|{RECOGNIZER}|" + (
             self._speech.identity() if self._speech else f"{self.language}|no-model"
         )
         self.version = f"transcript-v1|{self.speech_model}|text={encoder_key(self.text_encoder)}"
@@ -272,42 +231,12 @@ class TranscriptEncoder(Encoder):
         return [known.get(key, new.get(key, "")) for key, _ in inputs]
 
     def _recognize(self, wave: npt.NDArray[np.float32]) -> str:
-        pcm = (np.clip(wave, -1.0, 1.0) * 32767).astype("<i2").tobytes()
-        # the recognizer finds words in silence or noise ("dog" in digital silence): only a
-        # clip in which the voice-activity detector hears speech is recognized
-        segmenter = _pocketsphinx().Segmenter(sample_rate=SAMPLE_RATE)
-        segments = [s.pcm for s in segmenter.segment(io.BytesIO(pcm))]
-        if not segments:
-            return ""
         with self._lock:  # one decoder, used by one thread at a time
-            decoder = self._get_model()
-            if len(wave) <= _WHOLE_S * SAMPLE_RATE:  # whole: no word cut at a segment's edge
-                return _decode(decoder, pcm)
-            return " ".join(p for p in (_decode(decoder, s) for s in segments) if p)
-
-    def _get_model(self) -> Any:
-        if self._model is None:
-            if self._speech is None:
-                raise ValueError(
-                    f"no speech model for language {self.language!r}; there are: "
-                    f"{', '.join(speech_languages(self.models)) or 'none'}"
-                )
-            ps, model = _pocketsphinx(), self._speech
-            config = ps.Config(
-                hmm=str(model.acoustic),
-                lm=str(model.lm),
-                dict=str(model.dictionary),
-                samprate=SAMPLE_RATE,
-                loglevel="FATAL",
-            )
-            self._model = ps.Decoder(config)
-        return self._model
-
-
-def _decode(decoder: Any, pcm: bytes) -> str:
-    decoder.start_utt()
-    decoder.process_raw(pcm, full_utt=True)
-    decoder.end_utt()
-    hyp = decoder.hyp()
-    words = hyp.hypstr if hyp is not None else ""
-    return " ".join(str(words).split()).lower()
+            if self._model is None:
+                if self._speech is None:
+                    raise ValueError(
+                        f"no speech model for language {self.language!r}; there are: "
+                        f"{', '.join(speech_languages(self.models)) or 'none'}"
+                    )
+                self._model = load_decoder(self._speech)
+            return recognize(self._model, wave)

@@ -74,6 +74,18 @@ def test_a_spoken_english_clip_gives_its_words_embedded_by_the_text_encoder():
     assert [enc.transcript(c) for c in CLIPS] == words  # kept: read back without recognizing
 
 
+def test_a_clip_gives_the_same_words_whatever_was_recognized_before():
+    # pocketsphinx's noise removal adapts across utterances; transcripts are cached per clip,
+    # so they must not depend on the order clips arrive in (these three did, before the fix)
+    birds = [STAMPS / f"birds/{name}_desc.ogg" for name in ("blackbird", "crow", "cuckoo")]
+    noise = (0.3 * np.random.default_rng(0).standard_normal(48_000)).astype(np.float32)
+    after_noise = create_encoder("audio", "transcript", text="hashing").transcribe(
+        [(noise, 16_000), *birds]
+    )[1:]
+    fresh = [create_encoder("audio", "transcript", text="hashing") for _ in birds]
+    assert after_noise == [enc.transcribe([b])[0] for enc, b in zip(fresh, birds, strict=True)]
+
+
 def test_the_cache_key_names_speech_model_language_and_text_encoder():
     minilm = create_encoder("audio", "transcript")
     hashing = create_encoder("audio", "transcript", text="hashing")
