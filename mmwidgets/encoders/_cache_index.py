@@ -80,7 +80,7 @@ def open_index(directory: Path, damage: str | None = None) -> tuple[CacheIndex, 
     for attempt in range(2):
         if damage is not None:
             moved = move_aside(path)
-            repaired = f"{INDEX_NAME} is damaged ({damage}); moved aside to {moved.name}"
+            repaired = f"{INDEX_NAME} ({damage}) is moved aside to {moved.name}"
         conn = None
         try:
             conn = connect(path)  # closes itself if it fails

@@ -35,7 +35,10 @@ class CacheDamagedWarning(UserWarning):
     --------
     >>> import warnings
     >>> from mmwidgets.encoders.cache import CacheDamagedWarning
-    >>> warnings.simplefilter("ignore", CacheDamagedWarning)  # a known-damaged cache, silenced
+    >>> with warnings.catch_warnings():  # a cache known to be damaged, repaired quietly
+    ...     warnings.simplefilter("ignore", CacheDamagedWarning)
+    >>> issubclass(CacheDamagedWarning, UserWarning)
+    True
     """
 
 
@@ -44,15 +47,18 @@ class DamageLog:
     """Problems found in one cache folder; each is warned about once, then only counted."""
 
     directory: Path
-    #: rows found damaged, each time one was looked up (they are misses until rewritten)
+    #: rows found damaged by lookups, each time (they are misses until rewritten)
     rows: int = 0
     _told: set[tuple[str, str]] = field(default_factory=set)
 
-    def report(self, found: Iterable[tuple[str, str, int]]) -> None:
-        """Warn about the ``(what, problem, rows)`` not reported before, in one warning."""
+    def report(self, found: Iterable[tuple[str, str, int]], lookup: bool = True) -> None:
+        """Warn about the ``(what, problem, rows)`` not reported before, in one warning.
+
+        ``lookup``: the rows count in :attr:`rows` (not when a write checks them again).
+        """
         new = []
         for what, problem, rows in found:
-            self.rows += rows
+            self.rows += rows if lookup else 0
             if (what, problem) not in self._told:
                 self._told.add((what, problem))
                 new.append(f"{what} {problem}" + (f" ({_rows(rows)})" if rows else ""))
@@ -117,7 +123,7 @@ def read_rows(
             continue
         inside = (rows >= 0) & (rows < data.shape[0])
         if not inside.all():
-            problem = f"has no such rows (the index names rows past its {data.shape[0]})"
+            problem = f"has no such rows (the index names rows outside its {data.shape[0]})"
             damage.append((what, problem, int((~inside).sum())))
             positions, rows = positions[inside], rows[inside]
         block = np.asarray(data[rows], dtype=np.float32)
@@ -138,7 +144,12 @@ class CheckedReads:
         self.damage = DamageLog(directory)
 
     def read(
-        self, index: CacheIndex, encoder_key: str, keys: list[str], dim: int | None
+        self,
+        index: CacheIndex,
+        encoder_key: str,
+        keys: list[str],
+        dim: int | None,
+        lookup: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
         """float32 ``(len(keys), dim)`` rows (NaN where missed) and the hit mask."""
         stored = index.dim(encoder_key)
@@ -147,7 +158,7 @@ class CheckedReads:
         hit = np.zeros(len(keys), dtype=bool)
         if stored is not None:
             located = index.locate(encoder_key, keys)
-            self.damage.report(read_rows(self.shards, located, out, hit))
+            self.damage.report(read_rows(self.shards, located, out, hit), lookup)
         return out, hit
 
     def known(
@@ -155,7 +166,7 @@ class CheckedReads:
     ) -> tuple[set[str], set[str]]:
         """Of ``keys``, those the index holds that read fine, and those it holds damaged."""
         known = list(index.known(encoder_key, list(keys)))
-        hit = self.read(index, encoder_key, known, dim)[1].tolist() if known else []
+        hit = self.read(index, encoder_key, known, dim, lookup=False)[1].tolist() if known else []
         good = {key for key, ok in zip(known, hit, strict=True) if ok}
         return good, set(known) - good
 
