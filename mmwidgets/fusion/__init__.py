@@ -1,4 +1,4 @@
-"""The fused multimodal classifier: fusion modes, missing-modality masks, calibration.
+"""The fused multimodal classifier: fusion modes, missing-modality masks, calibration, selection.
 
 torch is imported only when a model is built or used. Fusion modes are looked up by name in a
 registry; add one with :func:`register_fusion`.
@@ -21,22 +21,35 @@ from mmwidgets.fusion._registry import (
     register_fusion,
     unregister_fusion,
 )
-from mmwidgets.fusion.calibration import fit_temperature
+from mmwidgets.fusion.calibration import (
+    apply_temperature,
+    calibrate_proba,
+    cross_fitted_ece,
+    expected_calibration_error,
+    fit_temperature,
+)
 from mmwidgets.fusion.classifier import (
     FUSIONS,
     FusionClassifier,
     NotFittedError,
     TrainingCancelledError,
 )
+from mmwidgets.fusion.selection import AUTO_FUSIONS, ModelChoice
 
 __all__ = [
+    "AUTO_FUSIONS",
     "FUSIONS",
     "FusionClassifier",
     "FusionFactory",
+    "ModelChoice",
     "NotFittedError",
     "TrainingCancelledError",
+    "apply_temperature",
+    "calibrate_proba",
     "check_fusion",
+    "cross_fitted_ece",
     "encode_targets",
+    "expected_calibration_error",
     "fit_temperature",
     "get_fusion",
     "list_fusions",

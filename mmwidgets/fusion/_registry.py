@@ -9,7 +9,15 @@ A fusion mode is a factory (usually a ``torch.nn.Module`` subclass) with one cal
 modality is missing), and ``present``, an ``(n, M)`` bool mask, and returns ``(n, n_classes)``
 logits (softmax logits, or independent sigmoid logits when ``multi_label``). A mode that learns
 one weight per modality may also offer ``modality_weights() -> (M,) tensor`` (summing to 1);
-:attr:`FusionClassifier.modality_weights_` reports it.
+:attr:`FusionClassifier.modality_weights_` reports it. Two optional hooks: a module with
+``regularization() -> scalar tensor`` has it added to each training step's loss (computed from
+its last training forward); a module with ``fit_direct(xs, present, targets, *, sample_weight,
+seed, warm) -> float`` is fitted by that call (closed form, e.g. ``"stack"``'s logistic
+regressions) instead of the gradient loop. ``xs`` reach every mode scaled by the classifier's
+``standardize`` setting.
+
+``"auto"`` is not a mode but a request to choose one (:mod:`mmwidgets.fusion.selection`);
+:func:`check_fusion` accepts it.
 
 The built-in modes are registered by a lazy ``"module:attribute"`` path, so listing or checking
 names never imports torch; a user mode is registered with the :func:`register_fusion` decorator
@@ -53,6 +61,7 @@ _BUILTIN: dict[str, str] = {
     "weighted": "mmwidgets.fusion.modes.weighted:WeightedFusion",
     "gated": "mmwidgets.fusion.modes.gated:GatedFusion",
     "late": "mmwidgets.fusion.modes.late:LateFusion",
+    "stack": "mmwidgets.fusion.modes.stack:StackFusion",
 }
 #: names of the modes that ship with mmwidgets, in a stable order
 BUILTIN_FUSIONS: tuple[str, ...] = tuple(_BUILTIN)
@@ -96,7 +105,7 @@ def register_fusion(name: str) -> Callable[[F], F]:
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"a fusion name must be a non-empty string, got {name!r}")
-    if name in _BUILTIN:
+    if name in _BUILTIN or name == "auto":
         raise ValueError(f"{name!r} is a built-in fusion mode; register under another name")
 
     def decorate(factory: F) -> F:
@@ -160,6 +169,8 @@ def check_fusion(name: str) -> None:
     ...
     mmwidgets.exceptions.UnknownFusionError: unknown fusion 'sum'; choose one of ...
     """
+    if name == "auto":  # resolved to a registered mode by the model selection
+        return
     if not isinstance(name, str) or name not in _REGISTRY:
         raise UnknownFusionError(f"unknown fusion {name!r}; choose one of {list_fusions()}")
 
@@ -182,6 +193,11 @@ def get_fusion(name: str) -> FusionFactory:
     ...
     mmwidgets.exceptions.UnknownFusionError: unknown fusion 'sum'; choose one of ...
     """
+    if name == "auto":
+        raise UnknownFusionError(
+            "'auto' chooses a mode per task (FusionClassifier.fit resolves it); it has no "
+            f"network of its own; the modes are {list_fusions()}"
+        )
     check_fusion(name)
     entry = _REGISTRY[name]
     if isinstance(entry, str):

@@ -90,6 +90,9 @@ def train(
     ty = torch.from_numpy(targets)
     tw = torch.from_numpy(weights) if weights is not None else None
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay, foreach=True)
+    # a mode may add a penalty of its own (e.g. gated's pull of the gates toward uniform),
+    # computed from its last training forward
+    penalty = getattr(net, "regularization", None)
     n = len(targets)
     losses: list[float] = []
     net.train()
@@ -112,6 +115,8 @@ def train(
                     loss = F.binary_cross_entropy_with_logits(logits, ty[idx], pos_weight=tw)
                 else:
                     loss = F.cross_entropy(logits, ty[idx], weight=tw)
+                if callable(penalty):
+                    loss = loss + penalty()
                 opt.zero_grad(set_to_none=True)
                 loss.backward()  # type: ignore[no-untyped-call]
                 opt.step()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -11,6 +11,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from mmwidgets.exceptions import TrainingCancelledError
+from mmwidgets.fusion._explain import Introspection
 from mmwidgets.fusion._inputs import (
     Embeddings,
     check_embeddings,
@@ -19,8 +20,11 @@ from mmwidgets.fusion._inputs import (
     rows_as_float32,
     rows_as_tensors,
 )
-from mmwidgets.fusion._registry import BUILTIN_FUSIONS, get_fusion
+from mmwidgets.fusion._registry import BUILTIN_FUSIONS, check_fusion, get_fusion
+from mmwidgets.fusion._scaling import Scaling, check_standardize, fit_scaling
 from mmwidgets.fusion._train import class_weights, train
+from mmwidgets.fusion.calibration import apply_temperature
+from mmwidgets.fusion.selection import AUTO, ModelChoice
 
 if TYPE_CHECKING:
     from typing import Self  # Python 3.11+, needed only by the type checker
@@ -38,7 +42,7 @@ FUSIONS = BUILTIN_FUSIONS
 
 
 # scikit-learn ships no type information, so its base classes are Any to mypy
-class FusionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class FusionClassifier(Introspection, ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Classify items from several modalities' embeddings, tolerating missing modalities.
 
     ``X`` is always a mapping ``{modality: (n_items, dim) array}``; a row that is all NaN (or
@@ -57,13 +61,22 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         ``"concat"``, concatenation of per-modality projections; ``"mapping"``, one affine map
         ``W x + b`` per modality into a shared space, averaged; ``"weighted"``, learned softmax
         modality weights ``Σ w_m proj_m(x_m)`` (readable as ``modality_weights_``);
-        ``"gated"``, a gated multimodal unit with per-item gates; ``"late"``, one head per
-        modality with averaged probabilities. Add your own with
+        ``"gated"`` (experimental), a gated multimodal unit with per-item gates; ``"late"``,
+        one head per modality with averaged probabilities; ``"stack"``, one logistic
+        regression per modality combined by learned modality weights. ``"auto"`` (a
+        Session's default) chooses one per task on out-of-fold predictions
+        (:mod:`mmwidgets.fusion.selection`): a mode, or a single column. Add your own with
         :func:`~mmwidgets.fusion.register_fusion`.
     classes : sequence, optional
         The full label set; defaults to the labels seen in ``fit``.
     multi_label : bool
         Independent sigmoid per class instead of a softmax.
+    modalities : sequence of str, optional
+        Use only these columns of ``X`` (others are ignored); default all.
+    standardize : {"modality", "feature", None}
+        How inputs are scaled before the network, fitted on the labeled rows at every
+        ``fit`` (see :mod:`mmwidgets.fusion._scaling`): one scale per column (default),
+        per-feature z-scores, or not at all.
     hidden, dropout, epochs, batch_size, lr, weight_decay : training hyper-parameters.
     partial_epochs : int
         Epochs of a warm-start ``partial_fit``.
@@ -71,8 +84,22 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         Probability of hiding each present modality per training example.
     class_weight : {"balanced", None}
         Re-weight classes inversely to their frequency.
+    select_by : {"accuracy", "log_loss"}
+        What ``fusion="auto"`` ranks the candidates by.
     random_state : int
         Seed for initialisation and shuffling; equal seeds give equal models.
+
+    Attributes
+    ----------
+    fusion_ : str
+        The mode fitted (``fusion``, or what ``"auto"`` chose).
+    modalities_ : list of str
+        The columns the model uses.
+    selection_ : ModelChoice or None
+        With ``fusion="auto"``, the choice and its evidence.
+    temperature_ : float
+        Divides the logits in :meth:`predict_proba`: 1 after ``fit``, fitted by
+        :meth:`calibrate` (``"auto"``: on the out-of-fold predictions of its choice).
 
     Examples
     --------
@@ -93,6 +120,8 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         *,
         classes: Sequence[Any] | None = None,
         multi_label: bool = False,
+        modalities: Sequence[str] | None = None,
+        standardize: str | None = "modality",
         hidden: int = 128,
         dropout: float = 0.1,
         epochs: int = 60,
@@ -102,11 +131,14 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         weight_decay: float = 1e-3,
         modality_dropout: float = 0.2,
         class_weight: str | None = "balanced",
+        select_by: str = "accuracy",
         random_state: int = 0,
     ) -> None:
         self.fusion = fusion
         self.classes = classes
         self.multi_label = multi_label
+        self.modalities = modalities
+        self.standardize = standardize
         self.hidden = hidden
         self.dropout = dropout
         self.epochs = epochs
@@ -116,6 +148,7 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.weight_decay = weight_decay
         self.modality_dropout = modality_dropout
         self.class_weight = class_weight
+        self.select_by = select_by
         self.random_state = random_state
 
     # ---------------------------------------------------------------- fitting
@@ -135,24 +168,36 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         >>> FusionClassifier(epochs=5).fit(X, ["a", "b", "a", "b"]).classes_.tolist()
         ['a', 'b']
         """
-        factory = get_fusion(self.fusion)
+        check_fusion(self.fusion)
         if self.class_weight not in ("balanced", None):
             raise ValueError(f"class_weight must be 'balanced' or None, got {self.class_weight!r}")
-        names, n = check_embeddings(X)
+        check_standardize(self.standardize)
+        names, n = check_embeddings(X, self._columns(X))
         if n == 0:
             raise ValueError("cannot fit on zero items")
+        self.classes_ = self._resolve_classes(y)
+        self.selection_: ModelChoice | None = None
+        self.temperature_ = 1.0
+        self.fusion_ = self.fusion
+        if self.fusion == AUTO:
+            self.selection_ = self._select(X, y, presence, names, should_stop)
+            self.fusion_ = str(self.selection_.fusion)
+            names = list(self.selection_.modalities or names)
         self.modalities_ = names
         self.dims_ = [int(np.shape(X[m])[1]) for m in names]
-        self.classes_ = self._resolve_classes(y)
-        self.temperature_ = 1.0
-        self.net_ = self._build(factory)
-        self._train(X, y, presence, self.epochs, self.random_state, should_stop)
+        self.net_ = self._build(get_fusion(self.fusion_))
+        self.scaling_: Scaling | None = None
+        self._train(X, y, presence, self.epochs, self.random_state, should_stop, warm=False)
+        if self.selection_ is not None:
+            self.temperature_ = self.selection_.temperature
         return self
 
     def partial_fit(
         self, X: Embeddings, y: Any, presence: Any = None, *, should_stop: StopCheck = None
     ) -> Self:
         """Continue training from the current weights (a warm start) for ``partial_epochs``.
+
+        The input scaling and (``"auto"``) the choice of model stay those of the last ``fit``.
 
         Examples
         --------
@@ -165,8 +210,31 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if not hasattr(self, "net_"):
             return self.fit(X, y, presence, should_stop=should_stop)
         seed = self.random_state + self.n_updates_
-        self._train(X, y, presence, self.partial_epochs, seed, should_stop)
+        self._train(X, y, presence, self.partial_epochs, seed, should_stop, warm=True)
         return self
+
+    def _columns(self, X: Embeddings) -> list[str]:
+        if self.modalities is None:
+            return sorted(X) if isinstance(X, Mapping) else []
+        columns = list(self.modalities)
+        if not columns or len(set(columns)) != len(columns):
+            raise ValueError(f"modalities must name distinct columns of X, got {columns!r}")
+        return sorted(columns)
+
+    def _select(
+        self, X: Embeddings, y: Any, presence: Any, names: list[str], should_stop: StopCheck
+    ) -> ModelChoice:
+        from mmwidgets.fusion.selection import AUTO_FUSIONS, candidates, select_model
+
+        targets = encode_targets(y, self.classes_, self.multi_label)
+        sub = {m: X[m] for m in names}
+        choice, _ = select_model(
+            self, sub, y, targets, presence_from(X, names, presence),
+            pool=candidates(names, AUTO_FUSIONS, multi_label=self.multi_label),
+            select_by=self.select_by, multi_label=self.multi_label, seed=self.random_state,
+            should_stop=should_stop,
+        )  # fmt: skip
+        return choice
 
     def _resolve_classes(self, y: Any) -> np.ndarray:
         if self.classes is not None:
@@ -192,13 +260,21 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             )
         if not isinstance(net, torch.nn.Module):
             raise TypeError(
-                f"fusion {self.fusion!r} built a {type(net).__name__}, not a torch.nn.Module"
+                f"fusion {self.fusion_!r} built a {type(net).__name__}, not a torch.nn.Module"
             )
         net.eval()
         return net
 
     def _train(
-        self, X: Embeddings, y: Any, presence: Any, epochs: int, seed: int, should_stop: StopCheck
+        self,
+        X: Embeddings,
+        y: Any,
+        presence: Any,
+        epochs: int,
+        seed: int,
+        should_stop: StopCheck,
+        *,
+        warm: bool,
     ) -> None:
         names, n = check_embeddings(X, self.modalities_)
         targets = encode_targets(y, self.classes_, self.multi_label)
@@ -210,21 +286,34 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             if self.class_weight == "balanced"
             else None
         )
-        self.loss_curve_ = train(
-            self.net_,
-            rows_as_float32(X, names, 0, n),
-            present,
-            targets,
-            epochs=epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            modality_dropout=self.modality_dropout,
-            weights=weights,
-            multi_label=self.multi_label,
-            seed=seed,
-            should_stop=should_stop,
-        )
+        xs = rows_as_float32(X, names, 0, n)
+        if self.scaling_ is None and self.standardize is not None:
+            self.scaling_ = fit_scaling(xs, present, self.standardize)
+        if self.scaling_ is not None:
+            xs = self.scaling_.apply(xs, present)
+        direct = getattr(self.net_, "fit_direct", None)
+        if callable(direct):  # a closed-form mode (the stack) fits itself
+            if should_stop is not None and should_stop():
+                raise TrainingCancelledError("training was cancelled")
+            sample = None if weights is None or self.multi_label else weights[targets]
+            self.loss_curve_ = [direct(xs, present, targets, sample_weight=sample, seed=seed,
+                                       warm=warm)]  # fmt: skip
+        else:
+            self.loss_curve_ = train(
+                self.net_,
+                xs,
+                present,
+                targets,
+                epochs=epochs,
+                batch_size=self.batch_size,
+                lr=self.lr,
+                weight_decay=self.weight_decay,
+                modality_dropout=self.modality_dropout,
+                weights=weights,
+                multi_label=self.multi_label,
+                seed=seed,
+                should_stop=should_stop,
+            )
         self.n_updates_ = getattr(self, "n_updates_", 0) + 1
         self.n_train_items_ = n
 
@@ -234,6 +323,8 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def logits(self, X: Embeddings, presence: Any = None, *, batch_size: int = 65536) -> np.ndarray:
         """Raw (uncalibrated) logits, scored in chunks so a 1M-item pool stays in memory.
+
+        Inputs are scaled as in training (``standardize``) before the network sees them.
 
         Examples
         --------
@@ -252,11 +343,15 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 stop = min(start + batch_size, n)
                 xs = rows_as_tensors(X, names, start, stop)
                 mask = torch.from_numpy(presence_from(X, names, presence, start, stop))
+                if getattr(self, "scaling_", None) is not None:
+                    xs = self.scaling_.apply_tensors(xs, mask)
                 out[start:stop] = self.net_(xs, mask).numpy()
         return out
 
     def predict_proba(self, X: Embeddings, presence: Any = None) -> np.ndarray:
         """Class probabilities (n, C): softmax rows, or independent sigmoids if multi-label.
+
+        The logits are divided by ``temperature_`` first (see :meth:`calibrate`).
 
         Examples
         --------
@@ -266,13 +361,7 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         >>> bool(np.allclose(p.sum(axis=1), 1.0))
         True
         """
-        z = self.logits(X, presence) / self.temperature_
-        if self.multi_label:
-            proba: np.ndarray = (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
-            return proba
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        proba = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
-        return proba
+        return apply_temperature(self.logits(X, presence), self.temperature_, self.multi_label)
 
     def predict(self, X: Embeddings, presence: Any = None, threshold: float = 0.5) -> Any:
         """Labels: an array (single-label) or a list of label tuples (multi-label).
@@ -288,82 +377,3 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if self.multi_label:
             return [tuple(self.classes_[row >= threshold].tolist()) for row in proba]
         return self.classes_[proba.argmax(axis=1)]
-
-    # ------------------------------------------------------------ introspection
-    @property
-    def modality_weights_(self) -> dict[str, float]:
-        """The learned weight of each modality (sums to 1), for modes that learn global ones.
-
-        ``fusion="weighted"`` does; so does any registered mode whose network offers a
-        ``modality_weights()`` method returning an ``(M,)`` tensor. Other modes raise
-        ``AttributeError``.
-        """
-        self._check_fitted()
-        weights = getattr(self.net_, "modality_weights", None)
-        if not callable(weights):
-            raise AttributeError(
-                f"modality_weights_ exists only for modes with global modality weights, such as "
-                f"fusion='weighted'; this model uses fusion={self.fusion!r}"
-            )
-        import torch
-
-        with torch.inference_mode():
-            w = weights().detach().cpu().numpy()
-        return {m: float(v) for m, v in zip(self.modalities_, w, strict=True)}
-
-    def attribution(self, X: Embeddings, presence: Any = None) -> np.ndarray:
-        """How much each modality drove each prediction: (n, M), rows sum to 1 over present.
-
-        Measured by ablation, the same way for every fusion mode: the drop in the predicted
-        class's probability when that modality is hidden (clipped at 0, normalised); items
-        where no single modality matters get equal shares.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> X = {"text": np.eye(4, dtype="float32"), "image": np.ones((4, 2), "float32")}
-        >>> FusionClassifier(epochs=5).fit(X, list("abab")).attribution(X).shape
-        (4, 2)
-        """
-        self._check_fitted()
-        names, n = check_embeddings(X, self.modalities_)
-        present = presence_from(X, names, presence)
-
-        def by_name(mask: np.ndarray) -> dict[str, np.ndarray]:
-            return {m: mask[:, j] for j, m in enumerate(names)}
-
-        full = self.predict_proba(X, by_name(present))
-        pick = np.asarray(full.argmax(axis=1))
-        rows = np.arange(n)
-        drops = np.zeros((n, len(names)), dtype=np.float32)
-        for m in range(len(names)):
-            hidden = present.copy()
-            hidden[:, m] = False
-            only = np.logical_not(
-                hidden.any(axis=1)
-            )  # hiding the sole modality: compare with no information
-            p = self.predict_proba(X, by_name(np.where(only[:, None], present, hidden)))
-            p_m = np.where(only, 1.0 / full.shape[1], p[rows, pick])
-            drops[:, m] = np.clip(full[rows, pick] - p_m, 0.0, None) * present[:, m]
-        total = drops.sum(axis=1, keepdims=True)
-        equal = present / np.maximum(present.sum(axis=1, keepdims=True), 1)
-        shares: np.ndarray = np.where(total > 1e-6, drops / np.maximum(total, 1e-12), equal)
-        return shares.astype(np.float32)
-
-    def calibrate(self, X: Embeddings, y: Any, presence: Any = None) -> Self:
-        """Fit a temperature on held-out items so confidences match accuracy.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> X = {"text": np.eye(4, dtype="float32")}
-        >>> clf = FusionClassifier(epochs=5).fit(X, list("abab")).calibrate(X, list("abab"))
-        >>> clf.temperature_ > 0
-        True
-        """
-        from mmwidgets.fusion.calibration import fit_temperature
-
-        self._check_fitted()
-        targets = encode_targets(y, self.classes_, self.multi_label)
-        self.temperature_ = fit_temperature(self.logits(X, presence), targets, self.multi_label)
-        return self

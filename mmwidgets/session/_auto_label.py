@@ -68,7 +68,8 @@ def calibrate(
     """``proba`` softened (or sharpened) by the temperature that fits the out-of-fold ones.
 
     ``oof_proba`` are held-out probabilities of labeled items whose class indices are
-    ``targets``; returns the calibrated ``proba`` and the temperature.
+    ``targets``; returns the calibrated ``proba`` and the temperature. The one calibration
+    of the package (:func:`mmwidgets.fusion.calibrate_proba`), single-label.
 
     Examples
     --------
@@ -79,17 +80,9 @@ def calibrate(
     >>> t > 1.0, bool(calibrated.max() < 0.99)
     (True, True)
     """
-    from mmwidgets.fusion import fit_temperature
+    from mmwidgets.fusion import calibrate_proba
 
-    temperature = fit_temperature(_logits(oof_proba), np.asarray(targets, dtype=np.int64))
-    z = _logits(proba) / temperature
-    z -= z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32), temperature
-
-
-def _logits(proba: np.ndarray) -> np.ndarray:
-    return np.log(np.clip(np.asarray(proba, dtype=np.float64), 1e-12, 1.0))
+    return calibrate_proba(oof_proba, targets, proba)
 
 
 def propose(

@@ -1,8 +1,19 @@
-"""The evaluator: cross-validated quality of the model family, and the learning curve.
+"""The evaluator: cross-validated quality of the model family, model selection, calibration.
 
-It owns the latest :class:`Evaluation` and the curve (one lock for both). In background mode
-it cross-validates on its own thread, so evaluating never delays the trainer's rerank; on
-demand (``Session.metrics()`` with fresh labels) it evaluates on the caller's thread.
+It owns the latest :class:`Evaluation`, the curve and the :class:`ModelChoice` (one lock for
+all three). In background mode it cross-validates on its own thread, so evaluating never
+delays the trainer's rerank; on demand (``Session.metrics()`` with fresh labels) it evaluates
+on the caller's thread.
+
+Every evaluation cross-validates the model that serves; with a ``fusion="auto"`` template
+some evaluations are *selections*: every candidate (:func:`mmwidgets.fusion.selection.
+candidates`) is cross-validated on the same folds and the best is chosen on that out-of-fold
+evidence (see :mod:`mmwidgets.session._evidence`). Selections run when the labels have grown
+by half (and by ``every``) since the last one: at 4, 14, 24, 44, 74, 114, 174 … labels with
+``every=10``, never per label. Each costs some dozens of fits, run here (this thread gives way
+to the trainer and holds none of its locks). The trainer reads :meth:`choice` at its next full
+refit (never at a warm start): it fits the chosen model and sets its temperature, fitted on
+the chosen model's out-of-fold predictions in the latest evaluation.
 """
 
 from __future__ import annotations
@@ -16,8 +27,10 @@ import numpy as np
 
 from mmwidgets.exceptions import TrainingCancelledError
 from mmwidgets.fusion import encode_targets
+from mmwidgets.fusion.selection import ModelChoice
 from mmwidgets.session._events import EventHub
-from mmwidgets.session._metrics import evaluate, out_of_fold_proba
+from mmwidgets.session._evidence import cross_validate
+from mmwidgets.session._metrics import evaluate
 from mmwidgets.session._pool import Pool
 from mmwidgets.session._review import Evaluation
 
@@ -40,7 +53,7 @@ class Evaluator:
         self,
         *,
         pool: Pool,
-        new_model: Callable[[], Any],
+        template: Any,
         class_names: Sequence[str],
         multi_label: bool,
         ids: Sequence[str],
@@ -54,7 +67,8 @@ class Evaluator:
         self.every = max(1, every)
         self._yield_to = yield_to
         self._pool = pool
-        self._new_model = new_model
+        self._template = template
+        self._choice: ModelChoice | None = None
         self._classes = tuple(class_names)
         self._multi_label = multi_label
         self._ids = ids
@@ -137,24 +151,30 @@ class Evaluator:
     ) -> Evaluation:
         """Cross-validate on the given labeled rows now, on this thread, and record it."""
         targets = encode_targets(list(labels), np.asarray(self._classes, object), self._multi_label)
-        X = {m: np.asarray(v[rows], dtype=np.float32) for m, v in self._pool.view().X.items()}
+        view = self._pool.view()
+        X = {m: np.asarray(v[rows], dtype=np.float32) for m, v in view.X.items()}
         with self._lock:
             self._running += 1
+            previous = self._choice
         try:
-            proba, k, masked = out_of_fold_proba(
-                X, targets, self._new_model, list(labels), seed=self._seed,
-                should_stop=should_stop or self._should_stop, ablate=True,
+            evidence = cross_validate(
+                self._template, X, targets, list(labels), view.presence[rows], previous,
+                seed=self._seed, every=self.every, multi_label=self._multi_label,
+                should_stop=should_stop or self._should_stop,
             )  # fmt: skip
         finally:
             with self._lock:
                 self._running -= 1
+        proba, masked = evidence.proba, evidence.masked
         evaluation = Evaluation(
-            metrics=evaluate(proba, targets, self._classes, k),
+            metrics=evidence.annotate(evaluate(proba, targets, self._classes, evidence.folds)),
             ids=tuple(self._ids[r] for r in rows),
             labels=tuple(labels),
             targets=targets,
             proba=proba,
-            masked={m: evaluate(p, targets, self._classes, k) for m, p in masked.items()},
+            masked={
+                m: evaluate(p, targets, self._classes, evidence.folds) for m, p in masked.items()
+            },
         )
         m = evaluation.metrics
         point = {
@@ -167,11 +187,17 @@ class Evaluator:
         with self._lock:
             if self._latest is None or self._latest.n_labels <= evaluation.n_labels:
                 self._latest = evaluation
+                self._choice = evidence.choice
             # one point per label count (the latest wins), in label order: an on-demand
             # evaluation may finish before a background one that saw fewer labels
             curve = [p for p in self._curve if p["n_labels"] != point["n_labels"]]
             self._curve = sorted([*curve, point], key=lambda p: p["n_labels"])
         return evaluation
+
+    def choice(self) -> ModelChoice | None:
+        """The model the trainer fits at its next full refit, with its temperature (or None)."""
+        with self._lock:
+            return self._choice
 
     def latest(self) -> Evaluation | None:
         """The most recent evaluation, however many labels it saw (None before the first)."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from mmwidgets.fusion._crossval import out_of_fold_proba
 
 __all__ = ["Metrics", "evaluate", "macro_f1", "out_of_fold_proba"]
 
@@ -18,6 +18,14 @@ class Metrics:
 
     ``per_class`` maps each class to its precision, recall, F1 and support; ``confusion`` is a
     (C, C) count matrix with true classes as rows (single-label only).
+
+    Calibration (single-label; None where not measured): ``temperature`` is fitted on these
+    out-of-fold predictions and divides the serving model's logits after each full refit;
+    ``ece`` is the top-label expected calibration error (15 equal-width bins, see
+    :func:`mmwidgets.fusion.expected_calibration_error`) of the calibrated confidences, each
+    fold calibrated by a temperature fitted on the other folds, and ``ece_uncalibrated`` the
+    same before calibration. ``model_choice`` says which model serves and why
+    (:meth:`mmwidgets.fusion.ModelChoice.as_dict`).
     """
 
     n_labels: int
@@ -30,6 +38,10 @@ class Metrics:
     per_class: dict[str, dict[str, float]] = field(default_factory=dict)
     confusion: np.ndarray | None = None
     classes: tuple[str, ...] = ()
+    temperature: float | None = None
+    ece: float | None = None
+    ece_uncalibrated: float | None = None
+    model_choice: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-Python view (lists instead of arrays), for widgets and JSON."""
@@ -37,20 +49,6 @@ class Metrics:
         out["confusion"] = None if self.confusion is None else self.confusion.tolist()
         out["classes"] = list(self.classes)
         return out
-
-
-def _folds(y: np.ndarray, k: int, seed: int) -> np.ndarray:
-    """Stratified fold index per item: scikit-learn's shuffled ``StratifiedKFold``."""
-    from sklearn.model_selection import StratifiedKFold
-
-    fold = np.empty(len(y), dtype=np.int64)
-    with warnings.catch_warnings():
-        # a class with fewer members than folds is fine here: it sits in fewer test folds
-        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
-        splits = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(y, y)
-        for f, (_, test) in enumerate(splits):
-            fold[test] = f
-    return fold
 
 
 def macro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
@@ -70,57 +68,6 @@ def macro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
 
     present = np.flatnonzero(truth.sum(axis=0) > 0) if truth.ndim == 2 else np.unique(truth)
     return float(f1_score(truth, predicted, labels=present, average="macro", zero_division=0))
-
-
-def out_of_fold_proba(
-    X: Mapping[str, np.ndarray],
-    targets: np.ndarray,
-    make_model: Callable[[], Any],
-    y: Any,
-    *,
-    folds: int = 5,
-    seed: int = 0,
-    should_stop: Callable[[], bool] | None = None,
-    ablate: bool = False,
-) -> tuple[np.ndarray, int, dict[str, np.ndarray]]:
-    """Probabilities for every item from a model that never saw it.
-
-    Returns ``(proba, k, masked)``: ``k`` is the number of folds used; with ``ablate``,
-    ``masked[m]`` holds the same out-of-fold probabilities computed with column ``m`` masked
-    as absent for every item (the ablation behind "accuracy without the image").
-    """
-    # stratify multi-label items by their first label: rough, but keeps rare labels spread
-    strata = targets if targets.ndim == 1 else targets.argmax(axis=1)
-    counts = np.bincount(strata)
-    k = max(2, min(folds, int(counts[counts > 0].min())))
-    fold = _folds(strata, k, seed)
-    proba: np.ndarray | None = None
-    masked: dict[str, np.ndarray] = {}
-    y_arr = np.empty(len(y), dtype=object)
-    y_arr[:] = list(y)
-    present: dict[str, np.ndarray] = {
-        m: np.logical_not(np.isnan(np.asarray(v, dtype=np.float32)).all(axis=1))
-        for m, v in X.items()
-    }
-    for f in range(k):
-        train, test = fold != f, fold == f
-        if not test.any() or not train.any():
-            continue
-        model = make_model().fit(
-            {m: v[train] for m, v in X.items()}, list(y_arr[train]), should_stop=should_stop
-        )
-        X_test = {m: v[test] for m, v in X.items()}
-        p = model.predict_proba(X_test)
-        if proba is None:
-            proba = np.zeros((len(strata), p.shape[1]), dtype=np.float32)
-            masked = {m: np.zeros_like(proba) for m in X} if ablate and len(X) > 1 else {}
-        proba[test] = p
-        for m in masked:
-            mask = {n: present[n][test] if n != m else np.zeros(len(p), bool) for n in X}
-            masked[m][test] = model.predict_proba(X_test, mask)
-    if proba is None:
-        raise ValueError("need at least two labeled items to cross-validate")
-    return proba, k, masked
 
 
 def evaluate(

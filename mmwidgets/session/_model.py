@@ -15,7 +15,11 @@ def model_template(
     classes: Sequence[str] | None = None,
     multi_label: bool | None = None,
 ) -> Any:
-    """An unfitted clone of ``model`` (default ``FusionClassifier(random_state=seed)``).
+    """An unfitted clone of ``model`` (default ``FusionClassifier("auto", random_state=seed)``).
+
+    The default chooses its model per task on the out-of-fold evidence of the session's
+    cross-validation (see :mod:`mmwidgets.fusion.selection`); a model or fusion you name is
+    used as it is (and calibrated the same way).
 
     ``fusion`` overrides the model's fusion mode; ``classes`` and ``multi_label`` come from
     the label store. The fusion name is checked here, so a typo fails when the Session is
@@ -41,7 +45,7 @@ def model_template(
     from mmwidgets.fusion import FusionClassifier, check_fusion
 
     if model is None:
-        model = FusionClassifier(random_state=seed)
+        model = FusionClassifier("auto", random_state=seed)
     missing = [m for m in ("get_params", "fit", "predict_proba") if not hasattr(model, m)]
     if missing:
         raise TypeError(

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from mmwidgets.exceptions import TrainingCancelledError
+from mmwidgets.fusion.selection import ModelChoice, resolve_model
 from mmwidgets.session._events import EventHub
 from mmwidgets.session._lifecycle import SHUTTING_DOWN
 from mmwidgets.session._loop import can_train, cold_generation, rank_queue, train_model
@@ -40,11 +41,16 @@ log = logging.getLogger("mmwidgets.session")
 
 @dataclass(frozen=True, eq=False)
 class TrainingInput:
-    """What one refresh trains on: pool rows and labels, and the items never to queue."""
+    """What one refresh trains on: pool rows and labels, and the items never to queue.
+
+    ``labeled`` marks the excluded items that carry a label (covered, to a strategy that
+    asks where the labels are); the rest of ``excluded`` is skipped, claimed or broken.
+    """
 
     rows: np.ndarray
     labels: list[Any]
     excluded: np.ndarray
+    labeled: np.ndarray | None = None
 
 
 class Trainer:
@@ -67,6 +73,10 @@ class Trainer:
         After a label, rescore at once this many of the least sure items and as many random
         ones; the rest of the pool in the background. Pools up to four times as large are
         rescored whole on every refresh.
+    selection : callable, optional
+        Returns the evaluator's latest :class:`~mmwidgets.fusion.ModelChoice` (or None). A full
+        refit fits that model (a ``fusion="auto"`` template resolved to it) and sets its
+        temperature, fitted on its out-of-fold predictions; warm starts keep both.
     """
 
     def __init__(
@@ -86,8 +96,10 @@ class Trainer:
         full_refit_every: int = 5,
         retrain_delay: float = 0.2,
         rescore_top: int = 4096,
+        selection: Callable[[], ModelChoice | None] | None = None,
     ) -> None:
         self.model = model
+        self._selection = selection
         self.strategy = strategy
         self.full_refit_every = max(1, full_refit_every)
         self._pool = pool
@@ -263,7 +275,7 @@ class Trainer:
                 self._refit_due = False  # labels were undone: nothing to refit
             return cold_generation(
                 previous, view=view, ids=self._ids, n_labels=len(job.labels),
-                excluded=job.excluded, strategy=self.strategy, seed=seed,
+                excluded=job.excluded, labeled=job.labeled, strategy=self.strategy, seed=seed,
                 **opts,  # type: ignore[arg-type]
             )  # fmt: skip
         start = time.perf_counter()
@@ -287,7 +299,7 @@ class Trainer:
         proba = scores.snapshot()
         queue = rank_queue(
             model, view=view, ids=self._ids, proba=proba, rows=rows, excluded=job.excluded,
-            strategy=self.strategy, version=version, seed=seed,
+            labeled=job.labeled, strategy=self.strategy, version=version, seed=seed,
             **opts,  # type: ignore[arg-type]
         )  # fmt: skip
         return Generation(
@@ -312,15 +324,28 @@ class Trainer:
             make_model=self.new_model,
         )  # fmt: skip
         if previous.model is None:  # nothing serves the labels meanwhile: never give way
-            return fit(full_refit=True, should_stop=self.should_stop)
+            return self._calibrated(fit(full_refit=True, should_stop=self.should_stop))
         if fresh:
-            return fit(
-                full_refit=True,
-                should_stop=lambda: self.should_stop() or (
-                    self._thread is not None and self._wake.is_set()
-                ),
+            return self._calibrated(
+                fit(
+                    full_refit=True,
+                    should_stop=lambda: self.should_stop() or (
+                        self._thread is not None and self._wake.is_set()
+                    ),
+                )
             )  # fmt: skip
-        return fit(full_refit=False, should_stop=self.should_stop)
+        return fit(full_refit=False, should_stop=self.should_stop)  # keeps its temperature
+
+    def choice(self) -> ModelChoice | None:
+        """The evaluator's latest model choice (None before the first evaluation)."""
+        return self._selection() if self._selection is not None else None
+
+    def _calibrated(self, model: Any) -> Any:
+        """A fresh fit with the temperature fitted on its own out-of-fold predictions."""
+        choice = self.choice()
+        if choice is not None and choice.matches(model) and hasattr(model, "temperature_"):
+            model.temperature_ = choice.temperature
+        return model
 
     def sweep_step(self) -> None:
         """Rescore the next block of rows with the serving model; rank the pool after the last.
@@ -350,10 +375,10 @@ class Trainer:
                 scores.write(rows, gen.model.predict_proba(sub, view.presence[pick]), gen.version)
                 return
             # the sweep is over: rank the whole pool on the scores it left
-            proba = scores.snapshot()
+            proba, job = scores.snapshot(), self._inputs()
             queue = rank_queue(
                 gen.model, view=view, ids=self._ids, proba=proba, rows=None,
-                excluded=self._inputs().excluded, strategy=self.strategy,
+                excluded=job.excluded, labeled=job.labeled, strategy=self.strategy,
                 version=gen.version, seed=self._seed + gen.version - 1,
                 **self._options,  # type: ignore[arg-type]
             )  # fmt: skip
@@ -364,10 +389,8 @@ class Trainer:
         self._events.emit("queue_changed", version=done.version)
 
     def new_model(self) -> Any:
-        """A fresh, unfitted copy of the model template."""
-        from sklearn.base import clone
-
-        return clone(self.model)
+        """A fresh, unfitted copy of the model template (``"auto"``: of the chosen model)."""
+        return resolve_model(self.model, self.choice())
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop the thread (a running fit stops at its next epoch) and wait for it."""

@@ -95,6 +95,7 @@ def build_parts(
         full_refit_every=full_refit_every,
         retrain_delay=retrain_delay,
         rescore_top=rescore_top,
+        selection=lambda: evaluator.choice(),  # the model a full refit fits, and its temperature
         class_names=store.labels,
         multi_label=store.multi_label,
         ids=dataset.ids,
@@ -103,7 +104,7 @@ def build_parts(
     )
     evaluator = Evaluator(
         pool=pool,
-        new_model=trainer.new_model,
+        template=estimator,
         should_stop=trainer.should_stop,
         yield_to=lambda: trainer.retraining or trainer.rescoring,  # the queue goes first
         every=metrics_every,

@@ -49,8 +49,9 @@ def test_get_params_lists_every_init_parameter_and_set_params_updates_them():
     assert params["hidden"] == 32
     assert params["epochs"] == 60  # a default
     assert set(params) == {
-        "fusion", "classes", "multi_label", "hidden", "dropout", "epochs", "partial_epochs",
-        "batch_size", "lr", "weight_decay", "modality_dropout", "class_weight", "random_state",
+        "fusion", "classes", "multi_label", "modalities", "standardize", "hidden", "dropout",
+        "epochs", "partial_epochs", "batch_size", "lr", "weight_decay", "modality_dropout",
+        "class_weight", "select_by", "random_state",
     }  # fmt: skip
     assert clf.set_params(hidden=16, fusion="late") is clf
     assert (clf.hidden, clf.fusion) == (16, "late")
@@ -105,7 +106,7 @@ def test_init_only_stores_parameters_validation_happens_in_fit():
 
 # ------------------------------------------------------------ the registry
 def test_list_fusions_starts_with_the_built_ins_in_order():
-    assert FUSIONS == ("concat", "mapping", "weighted", "gated", "late")
+    assert FUSIONS == ("concat", "mapping", "weighted", "gated", "late", "stack")
     assert list_fusions()[: len(FUSIONS)] == list(FUSIONS)
     for name in FUSIONS:
         assert callable(get_fusion(name))

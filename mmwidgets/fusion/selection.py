@@ -1,0 +1,329 @@
+"""Model selection on out-of-fold predictions: which fusion (or single column) earns its keep.
+
+``FusionClassifier(fusion="auto")`` (a Session's default) chooses per task among
+
+- the fusion modes in :data:`AUTO_FUSIONS` over every column,
+- each column alone (``"text only"``: a logistic regression on that column, the one-modality
+  case of ``"stack"``),
+
+by the out-of-fold predictions of each candidate on the labels so far: the ones a Session's
+evaluator computes anyway, or a 5-fold cross-validation of its own when the estimator is fitted
+on its own. :func:`choose` takes the best by out-of-fold **accuracy** (``select_by="accuracy"``,
+the default) and, among the candidates within one item of the best, the simplest (one column,
+then the linear stack, then the learned fusion networks), then the lowest calibrated log-loss.
+
+Why accuracy first: it is the figure the person sees and the goal the selection serves, and a
+tie rule of one item keeps its noise from flipping between equals. Log-loss is the better
+behaved score (proper, every item counts by how sure it was), so it is offered
+(``select_by="log_loss"``, compared after fitting each candidate's temperature, since every
+candidate is calibrated before it serves) and used to break ties;
+``benchmarks/label_efficiency.py`` prints the default chosen both ways side by side.
+
+``gated`` is not among the candidates: with its gates pulled toward uniform it is no longer
+the worst mode on the sample set, but it never beat the others there (the benchmark prints it);
+it stays registered, as an experimental mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mmwidgets.fusion.calibration import apply_temperature, fit_temperature
+
+__all__ = [
+    "AUTO",
+    "AUTO_FUSIONS",
+    "SELECT_BY",
+    "Candidate",
+    "ModelChoice",
+    "candidate_model",
+    "candidates",
+    "choose",
+    "fallback_fusion",
+    "resolve_model",
+    "score_candidates",
+    "select_model",
+]
+
+#: the fusion name that means "choose per task"
+AUTO = "auto"
+#: the fusion modes ``"auto"`` chooses among, besides each column alone
+AUTO_FUSIONS: tuple[str, ...] = ("stack", "concat", "weighted")
+#: the scores :func:`choose` can rank by
+SELECT_BY = ("accuracy", "log_loss")
+_LOG_LOSS_TIE = 0.01  # nats: log-losses closer than this are a tie
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One model ``"auto"`` may choose: a fusion mode over some columns.
+
+    ``modalities`` None means every column; ``simplicity`` orders ties (lower is simpler).
+    """
+
+    name: str
+    fusion: str | None
+    modalities: tuple[str, ...] | None = None
+    simplicity: int = 2
+
+
+def fallback_fusion(multi_label: bool) -> str:
+    """The mode ``"auto"`` serves before any out-of-fold evidence exists.
+
+    The linear stack: cheap, and the best of the modes at few labels on the sample set.
+
+    Examples
+    --------
+    >>> fallback_fusion(False), fallback_fusion(True)
+    ('stack', 'weighted')
+    """
+    return "weighted" if multi_label else "stack"
+
+
+def candidates(
+    columns: Sequence[str], fusions: Sequence[str] = AUTO_FUSIONS, *, multi_label: bool = False
+) -> list[Candidate]:
+    """The candidate models over ``columns``: every fusion mode, then each column alone.
+
+    ``"stack"`` is single-label; multi-label tasks get ``"concat"`` for the single columns.
+
+    Examples
+    --------
+    >>> [c.name for c in candidates(["image", "text"], ["stack", "concat"])]
+    ['stack', 'concat', 'image only', 'text only']
+    """
+    modes = [f for f in fusions if not (multi_label and f == "stack")]
+    out = [Candidate(f, f, None, 1 if f == "stack" else 2) for f in modes]
+    if len(columns) > 1:
+        single = "concat" if multi_label else "stack"
+        out += [Candidate(f"{c} only", single, (c,), 0) for c in columns]
+    return out
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The model chosen on out-of-fold evidence, and the evidence.
+
+    ``scores`` maps each candidate's name to its out-of-fold ``accuracy``, calibrated
+    ``log_loss`` and fitted ``temperature``; ``temperature`` is the chosen one's.
+    """
+
+    name: str
+    fusion: str | None
+    modalities: tuple[str, ...] | None
+    select_by: str
+    n_labels: int
+    temperature: float
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    tied: tuple[str, ...] = ()
+
+    @property
+    def reason(self) -> str:
+        """One line for people, e.g. ``model: stack (OOF accuracy 0.81 vs concat 0.78, …)``.
+
+        Examples
+        --------
+        >>> ModelChoice("stack", "stack", None, "accuracy", 40, 1.0,
+        ...             {"stack": {"accuracy": 0.8}, "concat": {"accuracy": 0.75}}).reason
+        'model: stack (OOF accuracy 0.80 vs concat 0.75, on 40 labels)'
+        """
+        key = self.select_by
+        label = "OOF accuracy" if key == "accuracy" else "OOF log-loss"
+        ranked = sorted(
+            (n for n in self.scores if n != self.name),
+            key=lambda n: self.scores[n][key] * (-1 if key == "accuracy" else 1),
+        )
+        shown = [n for n in ranked if not n.endswith(" only")][:1]
+        shown += [n for n in ranked if n.endswith(" only")][:1]
+        others = ", ".join(f"{n} {self.scores[n][key]:.2f}" for n in shown)
+        mine = self.scores.get(self.name, {}).get(key)
+        head = f"{label} {mine:.2f}" if mine is not None else label
+        vs = f" vs {others}" if others else ""
+        tie = "; within one item of the best, the simplest wins" if self.tied else ""
+        return f"model: {self.name} ({head}{vs}, on {self.n_labels} labels{tie})"
+
+    def matches(self, model: Any) -> bool:
+        """Whether ``model`` is this choice (its fusion and columns), so its temperature fits.
+
+        Examples
+        --------
+        >>> from mmwidgets.fusion import FusionClassifier
+        >>> c = ModelChoice("text only", "stack", ("text",), "accuracy", 10, 1.5)
+        >>> c.matches(FusionClassifier("stack", modalities=["text"])), c.matches(FusionClassifier())
+        (True, False)
+        """
+        get = getattr(model, "get_params", None)
+        params = get(deep=False) if callable(get) else {}
+        columns = params.get("modalities")
+        return params.get("fusion") == self.fusion and (
+            (None if columns is None else tuple(columns)) == self.modalities
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain Python (for JSON and widgets), with the :attr:`reason` line."""
+        return {
+            "name": self.name,
+            "fusion": self.fusion,
+            "modalities": None if self.modalities is None else list(self.modalities),
+            "select_by": self.select_by,
+            "n_labels": self.n_labels,
+            "temperature": self.temperature,
+            "scores": {k: dict(v) for k, v in self.scores.items()},
+            "tied": list(self.tied),
+            "reason": self.reason,
+        }
+
+
+def score_candidates(
+    oof: Mapping[str, np.ndarray], targets: np.ndarray, multi_label: bool = False
+) -> dict[str, dict[str, float]]:
+    """Out-of-fold accuracy, calibrated log-loss and temperature of each candidate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([[0.9, 0.1], [0.2, 0.8]])
+    >>> score_candidates({"a": p}, np.array([0, 1]))["a"]["accuracy"]
+    1.0
+    """
+    from mmwidgets.fusion.calibration import proba_logits
+
+    out = {}
+    for name, proba in oof.items():
+        logits = proba_logits(proba, multi_label)
+        t = np.asarray(targets, dtype=np.float64 if multi_label else np.int64)
+        temperature = fit_temperature(logits, t, multi_label)
+        p = np.clip(apply_temperature(logits, temperature, multi_label).astype(np.float64), 1e-12, 1)
+        if multi_label:
+            accuracy = float(((proba >= 0.5) == (t > 0.5)).all(axis=1).mean())
+            loss = float(-np.mean(t * np.log(p) + (1 - t) * np.log(np.clip(1 - p, 1e-12, 1))))
+        else:
+            accuracy = float((proba.argmax(axis=1) == t).mean())
+            loss = float(-np.log(p[np.arange(len(t)), t]).mean())
+        out[name] = {"accuracy": accuracy, "log_loss": loss, "temperature": temperature}
+    return out
+
+
+def choose(
+    pool: Sequence[Candidate],
+    oof: Mapping[str, np.ndarray],
+    targets: np.ndarray,
+    *,
+    select_by: str = "accuracy",
+    multi_label: bool = False,
+) -> ModelChoice:
+    """The best candidate by ``select_by``; within a tie, the simplest (see the module).
+
+    ``oof`` maps candidate names to their out-of-fold probabilities (candidates missing from
+    it are skipped).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.array([0, 1, 0, 1])
+    >>> right, wrong = np.eye(2)[t] * 0.8 + 0.1, np.eye(2)[1 - t] * 0.8 + 0.1
+    >>> pool = candidates(["image", "text"], ["concat"])
+    >>> choose(pool, {"concat": right, "image only": wrong, "text only": right}, t).name
+    'text only'
+    """
+    if select_by not in SELECT_BY:
+        raise ValueError(f"select_by must be one of {SELECT_BY}, got {select_by!r}")
+    known = [c for c in pool if c.name in oof]
+    if not known:
+        raise ValueError("no candidate has out-of-fold predictions to choose from")
+    scores = score_candidates({c.name: oof[c.name] for c in known}, targets, multi_label)
+    n = len(targets)
+    if select_by == "accuracy":
+        best = max(scores[c.name]["accuracy"] for c in known)
+        tied = [c for c in known if scores[c.name]["accuracy"] >= best - 1.0 / n - 1e-9]
+        order = sorted(tied, key=lambda c: (c.simplicity, scores[c.name]["log_loss"]))
+    else:
+        best = min(scores[c.name]["log_loss"] for c in known)
+        tied = [c for c in known if scores[c.name]["log_loss"] <= best + _LOG_LOSS_TIE]
+        order = sorted(tied, key=lambda c: (c.simplicity, -scores[c.name]["accuracy"]))
+    pick = order[0]
+    return ModelChoice(
+        name=pick.name,
+        fusion=pick.fusion,
+        modalities=pick.modalities,
+        select_by=select_by,
+        n_labels=n,
+        temperature=scores[pick.name]["temperature"],
+        scores=scores,
+        tied=tuple(c.name for c in tied) if len(tied) > 1 else (),
+    )
+
+
+def candidate_model(template: Any, candidate: Candidate) -> Any:
+    """An unfitted clone of ``template`` set to ``candidate``'s fusion and columns.
+
+    Examples
+    --------
+    >>> from mmwidgets.fusion import FusionClassifier
+    >>> m = candidate_model(FusionClassifier("auto", epochs=7), Candidate("t", "stack", ("t",)))
+    >>> m.fusion, m.modalities, m.epochs
+    ('stack', ('t',), 7)
+    """
+    from sklearn.base import clone
+
+    columns = candidate.modalities
+    if columns is None:
+        columns = template.get_params(deep=False).get("modalities")
+    return clone(template).set_params(fusion=candidate.fusion, modalities=columns)
+
+
+def resolve_model(template: Any, choice: ModelChoice | None) -> Any:
+    """A fresh, concrete copy of ``template``: ``"auto"`` resolved to ``choice`` (or fallback).
+
+    Any other template is cloned as it is.
+
+    Examples
+    --------
+    >>> from mmwidgets.fusion import FusionClassifier
+    >>> resolve_model(FusionClassifier("auto"), None).fusion
+    'stack'
+    >>> resolve_model(FusionClassifier("concat"), None).fusion
+    'concat'
+    """
+    from sklearn.base import clone
+
+    params = template.get_params(deep=False)
+    if params.get("fusion") != AUTO:
+        return clone(template)
+    if choice is None or choice.fusion is None:
+        fusion = fallback_fusion(bool(params.get("multi_label")))
+        return candidate_model(template, Candidate(fusion, fusion))
+    return candidate_model(template, Candidate(choice.name, choice.fusion, choice.modalities))
+
+
+def select_model(
+    template: Any,
+    X: Mapping[str, np.ndarray],
+    y: Any,
+    targets: np.ndarray,
+    presence: np.ndarray,
+    *,
+    pool: Sequence[Candidate],
+    select_by: str = "accuracy",
+    multi_label: bool = False,
+    seed: int = 0,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[ModelChoice, dict[str, np.ndarray]]:
+    """Cross-validate every candidate (same folds for all) and :func:`choose` among them.
+
+    ``presence`` is ``(n, len(X))`` in X's key order. Returns the choice and the out-of-fold
+    probabilities of each candidate.
+    """
+    from mmwidgets.fusion._crossval import out_of_fold_proba
+
+    oof = {}
+    for c in pool:
+        oof[c.name], _, _ = out_of_fold_proba(
+            X, targets, lambda c=c: candidate_model(template, c), y, seed=seed,
+            should_stop=should_stop, presence=presence,
+        )  # fmt: skip
+    return choose(pool, oof, targets, select_by=select_by, multi_label=multi_label), oof
