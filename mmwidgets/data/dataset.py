@@ -216,7 +216,10 @@ class Dataset:
             With False, media problems surface later, when :meth:`thumbnail` or
             :meth:`audio_clip` load them.
         max_pixels : int or None, optional
-            Images with more pixels than this are problems rather than memory hogs.
+            Images with more pixels than this are problems rather than memory hogs. Files
+            are read only when they are regular files within a size limit per kind,
+            ``mmwidgets.data.media.MAX_FILE_BYTES`` (a module setting, as the encoders read
+            the files too).
 
         Returns
         -------
@@ -354,8 +357,9 @@ class Dataset:
     def problems(self) -> pd.DataFrame:
         """The cells that cannot be used: columns ``id``, ``column`` and ``problem``.
 
-        Missing values are not problems; missing files, undecodable media, images over
-        ``max_pixels``, empty audio and values of the wrong type are.
+        Missing values are not problems; missing files, paths that are not regular files
+        (folders, devices, pipes, link loops, URLs), files over the size limit, undecodable
+        media, images over ``max_pixels``, empty audio and values of the wrong type are.
 
         Examples
         --------
