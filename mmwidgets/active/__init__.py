@@ -28,7 +28,7 @@ from mmwidgets.active._errors import (
     UnknownStrategyError,
 )
 from mmwidgets.active._geometry import Metric
-from mmwidgets.active._hybrid import hybrid
+from mmwidgets.active._hybrid import RANDOM_CHECK, hybrid
 from mmwidgets.active._query import Query, Seed
 from mmwidgets.active._registry import (
     STRATEGIES,
@@ -46,6 +46,7 @@ from mmwidgets.active._uncertainty import entropy, least_confidence, margin
 
 __all__ = [
     "DEFAULT_STRATEGY",
+    "RANDOM_CHECK",
     "STRATEGIES",
     "EmptyPoolError",
     "KeywordIndex",

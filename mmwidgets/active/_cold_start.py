@@ -15,7 +15,16 @@ import numpy as np
 import numpy.typing as npt
 
 from mmwidgets.active._geometry import Metric, _farthest_first, _min_distances_to, _Points, _prepare
-from mmwidgets.active._query import Query, Seed, _check_labeled, _check_n, _empty_pool, _fmt, _rng
+from mmwidgets.active._query import (
+    Query,
+    Seed,
+    _check_exclude,
+    _check_labeled,
+    _check_n,
+    _empty_pool,
+    _fmt,
+    _rng,
+)
 from mmwidgets.active._registry import register_strategy
 
 __all__ = ["cold_start"]
@@ -98,6 +107,7 @@ def cold_start(
     labeled: Any,
     n: int,
     *,
+    exclude: Any = None,
     seed: Seed = None,
     n_clusters: int | None = None,
     metric: Metric = "cosine",
@@ -114,9 +124,13 @@ def cold_start(
     embeddings : array-like of shape (n_items, dim)
         One embedding per item, any float dtype. Rows with NaN or inf are never picked.
     labeled : array-like of bool, shape (n_items,)
-        True for items that already have a label; they are never picked.
+        True for items that already have a label: their clusters count as covered. They are
+        never picked.
     n : int
         How many items to pick. Fewer come back when fewer are eligible.
+    exclude : array-like of bool, shape (n_items,), optional
+        True for items never to pick that cover nothing: skipped, held by another annotator,
+        held out. They are still clustered (they are part of the pool's structure).
     seed : int or numpy.random.Generator, optional
         Seeds the clustering. The same int gives the same picks.
     n_clusters : int, optional
@@ -150,9 +164,10 @@ def cold_start(
     mask = _check_labeled(labeled)
     n = _check_n(n)
     points = _prepare(embeddings, len(mask), metric)
-    eligible = ~mask & points.usable
+    other = _check_exclude(exclude, len(mask)) & ~mask
+    eligible = ~(mask | other) & points.usable
     if not eligible.any():
-        raise _empty_pool(len(mask), int(mask.sum()))
+        raise _empty_pool(len(mask), int(mask.sum()), int(other.sum()))
     usable_rows = np.flatnonzero(points.usable)
     n_labeled = int(np.count_nonzero(mask & points.usable))
     if n_clusters is None:
@@ -196,6 +211,12 @@ def cold_start(
 
 @register_strategy("cold_start", needs=("embeddings",), public=cold_start)
 def _cold_start(
-    *, labeled: npt.NDArray[np.bool_], n: int, embeddings: Any, seed: Seed, **_: object
+    *,
+    labeled: npt.NDArray[np.bool_],
+    exclude: npt.NDArray[np.bool_],
+    n: int,
+    embeddings: Any,
+    seed: Seed,
+    **_: object,
 ) -> Query:
-    return cold_start(embeddings, labeled, n, seed=seed)
+    return cold_start(embeddings, labeled, n, exclude=exclude, seed=seed)

@@ -11,7 +11,15 @@ import numpy.typing as npt
 
 from mmwidgets.active._errors import MissingInputError
 from mmwidgets.active._geometry import _prepare
-from mmwidgets.active._query import Query, Seed, _check_labeled, _check_n, _check_rows, _empty_pool
+from mmwidgets.active._query import (
+    Query,
+    Seed,
+    _check_exclude,
+    _check_labeled,
+    _check_n,
+    _check_rows,
+    _empty_pool,
+)
 from mmwidgets.active._registry import StrategyFunction, StrategySpec, resolve_strategy
 
 __all__ = ["DEFAULT_STRATEGY", "query"]
@@ -65,6 +73,7 @@ def query(
     class_names: Sequence[str] | None = None,
     multi_label: bool = False,
     seed: Seed = None,
+    exclude: Any = None,
 ) -> Query:
     """Run any strategy with one call signature, from the inputs it declares it needs.
 
@@ -72,9 +81,13 @@ def query(
       (no model yet), or to ``"random"`` when there are no embeddings either; the returned
       ``Query.strategy`` names the strategy that actually ran.
     - A strategy that needs ``embeddings`` and gets none raises :class:`MissingInputError`.
+    - Items in ``labeled`` or ``exclude`` are never picked. Only ``labeled`` items count as
+      covered where a strategy uses where the labels are (``k_center``'s centres,
+      ``cold_start``'s clusters that hold a label): a skipped item, one another annotator
+      holds, or a held-out one belongs in ``exclude``.
     - When ``embeddings`` are given, items whose embedding row is NaN are never picked: a
-      strategy that does not take embeddings finds them excluded in its ``labeled`` mask, one
-      that does handles them itself.
+      strategy that does not take embeddings finds them excluded, one that does handles them
+      itself.
     - The result is checked: a :class:`Query` of at most ``n`` unique indices in the pool, none
       of them excluded. A violation raises an error naming the strategy.
 
@@ -98,6 +111,9 @@ def query(
         ``proba`` holds independent per-label probabilities.
     seed : int or numpy.random.Generator, optional
         For the strategies that draw at random.
+    exclude : array-like of bool, shape (n_items,), optional
+        True for items that may not be picked but have no label: skipped, held by another
+        annotator, held out for evaluation, broken.
 
     Returns
     -------
@@ -132,28 +148,42 @@ def query(
     >>> q = query(most_dog, proba=proba, labeled=np.array([False, True, False]), n=1)
     >>> q.strategy, q.indices.tolist()
     ('most_dog', [2])
+
+    A skipped item is excluded, not labeled: ``k_center`` never picks it, nor takes it for a
+    covered centre. Item 2, opposite the one labeled item, comes first though it lies beside
+    the skipped item 1 (as a centre, item 1 would have sent item 3 first):
+
+    >>> emb = np.array([[1, 0], [-1, 0], [-1, 0.1], [0, 1]], dtype=np.float32)
+    >>> labeled = np.array([True, False, False, False])
+    >>> skipped = np.array([False, True, False, False])
+    >>> query("k_center", embeddings=emb, labeled=labeled, exclude=skipped, n=1).indices.tolist()
+    [2]
     """
     spec = _fallback(resolve_strategy(strategy), proba, embeddings)
     mask = _check_labeled(labeled)
     n = _check_n(n)
+    given = _check_exclude(exclude, len(mask))
+    other = given
     if "proba" in spec.needs:
         _check_rows("proba", proba, len(mask))
     if embeddings is not None and spec.takes("embeddings"):
         _check_rows("embeddings", embeddings, len(mask))
-        excluded = mask
     elif embeddings is not None:
-        excluded = mask | ~_prepare(embeddings, len(mask), "cosine").usable
-    else:
-        excluded = mask
+        other = given | ~_prepare(embeddings, len(mask), "cosine").usable
+    excluded = mask | other
     if excluded.all():  # no strategy is ever asked to pick from nothing
-        raise _empty_pool(len(mask), int(np.count_nonzero(mask)))
-    result = spec.function(
-        labeled=excluded,
-        n=n,
-        proba=proba if spec.takes("proba") else None,
-        embeddings=embeddings if spec.takes("embeddings") else None,
-        class_names=class_names,
-        multi_label=multi_label,
-        seed=seed,
-    )
+        n_labeled = int(np.count_nonzero(mask))
+        raise _empty_pool(len(mask), n_labeled, int(np.count_nonzero(given & ~mask)))
+    inputs: dict[str, Any] = {
+        "n": n,
+        "proba": proba if spec.takes("proba") else None,
+        "embeddings": embeddings if spec.takes("embeddings") else None,
+        "class_names": class_names,
+        "multi_label": multi_label,
+        "seed": seed,
+    }
+    if spec.splits_masks:
+        result = spec.function(labeled=mask, exclude=other, **inputs)  # type: ignore[call-arg]
+    else:
+        result = spec.function(labeled=excluded, **inputs)
     return _check_result(result, spec, excluded, n)

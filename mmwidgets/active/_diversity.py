@@ -15,13 +15,27 @@ from mmwidgets.active._geometry import (
     _min_distances_to,
     _prepare,
 )
-from mmwidgets.active._query import Query, _check_labeled, _check_n, _empty_pool, _fmt
+from mmwidgets.active._query import (
+    Query,
+    _check_exclude,
+    _check_labeled,
+    _check_n,
+    _empty_pool,
+    _fmt,
+)
 from mmwidgets.active._registry import register_strategy
 
 __all__ = ["k_center_greedy"]
 
 
-def k_center_greedy(embeddings: Any, labeled: Any, n: int, *, metric: Metric = "cosine") -> Query:
+def k_center_greedy(
+    embeddings: Any,
+    labeled: Any,
+    n: int,
+    *,
+    exclude: Any = None,
+    metric: Metric = "cosine",
+) -> Query:
     """Pick items one at a time, each the farthest from every labeled item and earlier pick.
 
     This is the greedy core-set strategy: the batch covers the regions of the embedding space
@@ -35,9 +49,13 @@ def k_center_greedy(embeddings: Any, labeled: Any, n: int, *, metric: Metric = "
         Rows with NaN or inf (media that failed to encode) are never picked and never used as
         centers; under ``"cosine"`` all-zero rows are treated the same way.
     labeled : array-like of bool, shape (n_items,)
-        True for items that already have a label; they are never picked.
+        True for items that already have a label: the centres already covered. They are
+        never picked.
     n : int
         How many items to pick. Fewer come back when fewer are eligible.
+    exclude : array-like of bool, shape (n_items,), optional
+        True for items never to pick that are no centres either: skipped, held by another
+        annotator, held out. Nothing near them is taken for covered.
     metric : {"cosine", "euclidean"}
         Cosine distance (``1 - cos``, in ``[0, 2]``) or Euclidean distance.
 
@@ -66,9 +84,10 @@ def k_center_greedy(embeddings: Any, labeled: Any, n: int, *, metric: Metric = "
     mask = _check_labeled(labeled)
     n = _check_n(n)
     points = _prepare(embeddings, len(mask), metric)
-    eligible = ~mask & points.usable
+    other = _check_exclude(exclude, len(mask)) & ~mask
+    eligible = ~(mask | other) & points.usable
     if not eligible.any():
-        raise _empty_pool(len(mask), int(mask.sum()))
+        raise _empty_pool(len(mask), int(mask.sum()), int(other.sum()))
     centers = np.flatnonzero(mask & points.usable)
     if len(centers):
         picks, gaps = _farthest_first(points, eligible, _min_distances_to(points, centers), n)
@@ -87,5 +106,12 @@ def k_center_greedy(embeddings: Any, labeled: Any, n: int, *, metric: Metric = "
 
 
 @register_strategy("k_center", needs=("embeddings",), public=k_center_greedy)
-def _k_center(*, labeled: npt.NDArray[np.bool_], n: int, embeddings: Any, **_: object) -> Query:
-    return k_center_greedy(embeddings, labeled, n)
+def _k_center(
+    *,
+    labeled: npt.NDArray[np.bool_],
+    exclude: npt.NDArray[np.bool_],
+    n: int,
+    embeddings: Any,
+    **_: object,
+) -> Query:
+    return k_center_greedy(embeddings, labeled, n, exclude=exclude)

@@ -24,11 +24,14 @@ from mmwidgets.active._query import (
 from mmwidgets.active._registry import register_strategy
 from mmwidgets.active._uncertainty import _check_proba, _reasons, _scores
 
-__all__ = ["hybrid"]
+__all__ = ["RANDOM_CHECK", "hybrid"]
 
 F32 = npt.NDArray[np.float32]
 _EXPANSIONS = 3  # widen the candidate set at most 4**3 = 64x before giving up on diversity
+#: the reason of every random check (a live session serves them by count, see hybrid)
 RANDOM_CHECK = "random check"
+#: hybrid's share of random checks
+RANDOM_FRACTION = 0.1
 
 
 def _cosine_distance(unit: F32, row: int) -> F32:
@@ -116,7 +119,7 @@ def hybrid(
     *,
     class_names: Sequence[str] | None = None,
     multi_label: bool = False,
-    random_fraction: float = 0.1,
+    random_fraction: float = RANDOM_FRACTION,
     candidates_per_pick: int = 10,
     min_distance: float = 0.05,
     seed: Seed = None,
@@ -128,6 +131,11 @@ def hybrid(
     the batch is skipped, so the batch never holds near-duplicates. About ``random_fraction`` of
     the picks are uniform random draws from the unlabeled pool (reason ``"random check"``), spread
     evenly through the ranking, so that accuracy measured on labeled items stays honest.
+
+    A live :class:`~mmwidgets.Session` reranks after every label and serves the top item, so
+    ranks alone would never show a check: it serves its own uniform random check every tenth
+    item instead (the registered ``random_checks`` share), and this function's checks are for
+    callers that take a whole batch (``simulate``, scripts).
 
     Parameters
     ----------
@@ -228,7 +236,13 @@ def hybrid(
 
 
 # embeddings are optional: without them the batch is ranked by margin alone, not de-duplicated
-@register_strategy("hybrid", needs=("proba",), optional=("embeddings",), public=hybrid)
+@register_strategy(
+    "hybrid",
+    needs=("proba",),
+    optional=("embeddings",),
+    public=hybrid,
+    random_checks=RANDOM_FRACTION,
+)
 def _hybrid(
     *,
     labeled: npt.NDArray[np.bool_],

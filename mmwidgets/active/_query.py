@@ -112,13 +112,35 @@ def _chunk_rows(width: int, budget: int = 1 << 21) -> int:
     return max(256, budget // max(1, width))
 
 
-def _empty_pool(n_items: int, n_labeled: int) -> EmptyPoolError:
+def _check_exclude(exclude: Any, n_items: int) -> npt.NDArray[np.bool_]:
+    """The ``exclude`` mask (items never to pick that carry no label); all False for None."""
+    if exclude is None:
+        return np.zeros(n_items, dtype=np.bool_)
+    mask = np.asarray(exclude)
+    if mask.dtype != np.bool_:
+        raise TypeError(
+            f"exclude must be a boolean mask (one entry per pool item); got dtype {mask.dtype}"
+        )
+    if mask.shape != (n_items,):
+        raise ShapeMismatchError(
+            "exclude", f"has shape {mask.shape} but labeled has {n_items} entries"
+        )
+    return mask
+
+
+def _empty_pool(n_items: int, n_labeled: int, n_excluded: int = 0) -> EmptyPoolError:
+    """Why nothing can be picked; ``n_excluded`` counts excluded items that are not labeled."""
     if n_items == 0:
         return EmptyPoolError("the pool is empty")
     if n_labeled == n_items:
         return EmptyPoolError(f"all {n_items} items are labeled; nothing is left to query")
+    if n_labeled + n_excluded >= n_items:
+        return EmptyPoolError(
+            f"all {n_items} items are labeled ({n_labeled}) or excluded ({n_excluded});"
+            " nothing is left to query"
+        )
     return EmptyPoolError(
-        f"{n_items - n_labeled} unlabeled items remain but none has usable inputs"
+        f"{n_items - n_labeled - n_excluded} unlabeled items remain but none has usable inputs"
         " (their probabilities or embeddings are NaN)"
     )
 

@@ -4,11 +4,17 @@ A strategy is any function called as ``fn(labeled=, n=, proba=, embeddings=, cla
 multi_label=, seed=)`` that returns a :class:`Query`. :func:`register_strategy` files it under a
 name together with the inputs it ``needs``; :func:`~mmwidgets.active.query` reads those needs to
 fall back, widen the mask and check inputs, so adding a strategy is one module and one decorator.
+
+A strategy that also names an ``exclude`` keyword gets the two masks apart: ``labeled`` (items
+that carry a label, e.g. k-center's covered centres) and ``exclude`` (items it may not pick that
+are *not* labeled: skipped, held by another annotator, held out, unusable). Any other strategy
+gets their union as ``labeled``, the items it must not pick.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
@@ -51,7 +57,7 @@ class StrategyFunction(Protocol):
         multi_label: bool,
         seed: Seed,
     ) -> Query:
-        """Pick at most ``n`` items where ``labeled`` is False, best first."""
+        """Pick at most ``n`` items where ``labeled`` (and ``exclude``, if taken) is False."""
         ...
 
 
@@ -76,6 +82,11 @@ class StrategySpec:
         What :func:`get_strategy` and :data:`STRATEGIES` return: for a built-in its public
         function with its own signature (e.g. :func:`~mmwidgets.active.margin`), otherwise
         ``function``.
+    random_checks : float
+        Share of the items a live session serves that are uniform random checks for this
+        strategy (``hybrid``: 0.1). The session interleaves them by the count of items served,
+        since it reranks after every label and a check at a rank below the first would never
+        be shown.
 
     Examples
     --------
@@ -83,6 +94,8 @@ class StrategySpec:
     >>> spec = resolve_strategy("k_center")
     >>> spec.name, spec.needs, spec.takes("embeddings"), spec.takes("proba")
     ('k_center', ('embeddings',), True, False)
+    >>> resolve_strategy("hybrid").random_checks
+    0.1
     """
 
     name: str
@@ -90,10 +103,20 @@ class StrategySpec:
     needs: tuple[Need, ...]
     optional: tuple[Need, ...] = ()
     public: Callable[..., Query] | None = None
+    random_checks: float = 0.0
 
     def takes(self, what: Need) -> bool:
         """Whether the strategy is given ``what`` (it needs it or uses it when present)."""
         return what in self.needs or what in self.optional
+
+    @property
+    def splits_masks(self) -> bool:
+        """Whether it names an ``exclude`` keyword: labeled and excluded items come apart.
+
+        Only a named parameter counts: a function that takes ``**_`` would drop ``exclude``
+        unseen and pick excluded items, so it gets the union as ``labeled`` instead.
+        """
+        return _names_exclude(self.function)
 
 
 _SPECS: dict[str, StrategySpec] = {}
@@ -120,6 +143,17 @@ class _Strategies(Mapping[str, Callable[..., Query]]):
 STRATEGIES: Mapping[str, Callable[..., Query]] = _Strategies()
 
 
+def _names_exclude(function: object) -> bool:
+    try:
+        parameter = inspect.signature(function).parameters.get("exclude")  # type: ignore[arg-type]
+    except (TypeError, ValueError):  # a builtin or C callable without a signature
+        return False
+    return parameter is not None and parameter.kind in (
+        inspect.Parameter.KEYWORD_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    )
+
+
 def _check_inputs(argument: str, value: Any) -> tuple[Need, ...]:
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise TypeError(f"{argument} must be a tuple such as ('proba',); got {value!r}")
@@ -142,6 +176,7 @@ def register_strategy(
     needs: Iterable[Need] = _DEFAULT_NEEDS,
     optional: Iterable[Need] = (),
     public: Callable[..., Query] | None = None,
+    random_checks: float = 0.0,
 ) -> Callable[[F], F]:
     """Register a query strategy under ``name`` (a decorator).
 
@@ -149,11 +184,17 @@ def register_strategy(
 
         fn(labeled=, n=, proba=, embeddings=, class_names=, multi_label=, seed=)
 
-    ``labeled`` is a boolean mask of the items it must not pick (already labeled, and, for a
-    strategy that does not take embeddings, items whose embedding is NaN); at least one item is
-    eligible. It returns a :class:`Query` of at most ``n`` unique eligible indices, best first.
-    An input the strategy neither needs nor lists in ``optional`` arrives as None. Take the
-    keywords you do not use as ``**_``.
+    ``labeled`` is a boolean mask of the items it must not pick (already labeled; skipped or
+    otherwise excluded; and, for a strategy that does not take embeddings, items whose embedding
+    is NaN); at least one item is eligible. It returns a :class:`Query` of at most ``n`` unique
+    eligible indices, best first. An input the strategy neither needs nor lists in ``optional``
+    arrives as None. Take the keywords you do not use as ``**_``.
+
+    A strategy that uses *where* the labels are (distances to labeled items, clusters that
+    already hold one) names an ``exclude`` keyword: it is then called with ``labeled`` holding
+    only the items that carry a label and ``exclude`` the other items it must not pick
+    (skipped, held by another annotator, held out, unusable), so that a skipped item is never
+    taken for a covered one.
 
     Parameters
     ----------
@@ -168,6 +209,10 @@ def register_strategy(
         Inputs it uses when given (it then handles NaN rows itself).
     public : callable, optional
         What :func:`get_strategy` returns for ``name``; default the decorated function.
+    random_checks : float
+        Share of served items, in ``[0, 1)``, that a live session makes uniform random checks
+        (reason ``"random check"``), one every ``1 / random_checks`` items served; items the
+        strategy itself ranks with that reason are left to the session's schedule.
 
     Returns
     -------
@@ -178,7 +223,8 @@ def register_strategy(
     Raises
     ------
     ValueError
-        ``name`` is taken by another function, or ``needs`` names an unknown input.
+        ``name`` is taken by another function, ``needs`` names an unknown input, or
+        ``random_checks`` is outside ``[0, 1)``.
 
     Examples
     --------
@@ -196,6 +242,8 @@ def register_strategy(
         raise TypeError(f"a strategy name must be a non-empty str; got {name!r}")
     need = _check_inputs("needs", needs)
     extra = tuple(w for w in _check_inputs("optional", optional) if w not in need)
+    if isinstance(random_checks, bool) or not 0 <= random_checks < 1:
+        raise ValueError(f"random_checks must be a share in [0, 1); got {random_checks!r}")
 
     def decorate(function: F) -> F:
         if not callable(function):
@@ -206,7 +254,7 @@ def register_strategy(
                 f"a query strategy named {name!r} is already registered"
                 f" ({_describe(old.function)}); pick another name"
             )
-        _SPECS[name] = StrategySpec(name, function, need, extra, public)
+        _SPECS[name] = StrategySpec(name, function, need, extra, public, float(random_checks))
         # lets query() read the needs off the bare function; a builtin has no __dict__ for
         # them, but the registry entry holds them anyway
         with contextlib.suppress(TypeError):

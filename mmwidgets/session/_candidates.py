@@ -113,15 +113,22 @@ class Candidates:
     def training_input(self) -> TrainingInput:
         """What the next refresh trains on (the done set synced from the store first).
 
-        Labeled items still being encoded (while an executor's shards arrive) wait.
+        Labeled items still being encoded (while an executor's shards arrive) wait. The
+        ``labeled`` mask holds the excluded items the model learns from: a strategy takes
+        them for covered (k-center's centres); skipped items, items another annotator holds
+        and broken ones are only excluded.
         """
         self.sync_done()
         rows, labels = self.training_labels()
+        excluded = self.excluded()
+        labeled = np.zeros(len(excluded), dtype=bool)
+        labeled[rows] = True
+        labeled &= excluded  # in a team, an item still open to this annotator covers nothing
         pending = self._pool.view().pending if self._pool.ready else None
         if pending is not None and len(rows):
             keep = ~pending[rows]
             rows, labels = rows[keep], [label for label, k in zip(labels, keep, strict=True) if k]
-        return TrainingInput(rows=rows, labels=labels, excluded=self.excluded())
+        return TrainingInput(rows=rows, labels=labels, excluded=excluded, labeled=labeled)
 
     def training_labels(self) -> tuple[np.ndarray, list[Any]]:
         """The labeled rows the model trains on: people's, and the model's own if asked."""

@@ -104,17 +104,20 @@ def cold_generation(
     multi_label: bool,
     queue_size: int,
     seed: int,
+    labeled: np.ndarray | None = None,
 ) -> Generation:
     """The queue before a model can be trained: the model-free cold start.
 
     A strategy that needs no probabilities (random, k_center, yours) ranks from the start.
+    ``labeled`` (within ``excluded``) marks the items that count as covered; None: all of
+    ``excluded`` (see :func:`rank_queue`).
     """
     cold: tuple[QueuedItem, ...] = ()
     if not excluded.all():
         picked = query(
             strategy if "proba" not in resolve_strategy(strategy).needs else "cold_start",
             embeddings=view.fused,
-            labeled=excluded,
+            **_masks(excluded, labeled),
             n=queue_size,
             class_names=list(class_names),
             multi_label=multi_label,
@@ -155,6 +158,13 @@ def train_model(
     )
 
 
+def _masks(excluded: np.ndarray, labeled: np.ndarray | None) -> dict[str, np.ndarray]:
+    """``query``'s masks: labeled (covered) items apart from the others never to pick."""
+    if labeled is None:
+        return {"labeled": excluded}
+    return {"labeled": labeled, "exclude": excluded}
+
+
 def rank_queue(
     model: Any,
     *,
@@ -169,11 +179,14 @@ def rank_queue(
     queue_size: int,
     version: int,
     seed: int,
+    labeled: np.ndarray | None = None,
 ) -> tuple[QueuedItem, ...]:
     """The ranked queue among ``rows`` of the pool (None: all of it), scored by ``proba``.
 
     ``proba`` holds every item's scores (only ``rows`` need be fresh). A strategy that needs
     no probabilities always ranks the whole pool: the model cannot change its order.
+    ``labeled`` marks the excluded items that carry a label; the rest of ``excluded``
+    (skipped, held by another annotator, broken) is never picked but covers nothing.
     """
     if "proba" not in resolve_strategy(strategy).needs:
         rows = None
@@ -185,7 +198,7 @@ def rank_queue(
         strategy,
         proba=proba if rows is None else proba[rows],
         embeddings=view.fused if rows is None else view.fused[rows],
-        labeled=blocked,
+        **_masks(blocked, labeled if labeled is None or rows is None else labeled[rows]),
         n=queue_size,
         class_names=list(class_names),
         multi_label=multi_label,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mmwidgets.active import resolve_strategy
 from mmwidgets.data import Dataset, LabelStoreProtocol
 from mmwidgets.session._assignment import Assignment
 from mmwidgets.session._candidates import Candidates
@@ -72,7 +73,8 @@ def build_parts(
         shard_size=shard_size,
         on_grow=lambda rows: trainer.pool_grew(rows),
     )
-    queue = QueueState(seed)
+    # hybrid's random checks are served by count, one every 1 / share items (see QueueState)
+    queue = QueueState(seed, random_checks=resolve_strategy(strategy).random_checks)
     candidates = Candidates(
         ids=dataset.ids, store=store, queue=queue, pool=pool, assignment=assignment,
         train_on_model_labels=train_on_model_labels,
