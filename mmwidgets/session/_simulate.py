@@ -50,34 +50,40 @@ def _one_run(
     # "labeled" they were covered centres to k_center, and its cold start's clusters)
     pool = np.setdiff1d(np.arange(len(truth)), test)
     X, presence, fused = {m: v[pool] for m, v in X.items()}, presence[pool], fused[pool]
-    truth, excluded = truth[pool], ~usable[pool]
+    # items without a known answer or any column are never picked, but cover nothing either:
+    # they go to strategies as ``exclude``, apart from the labeled mask
+    truth, unusable = truth[pool], ~usable[pool]
     labeled: list[int] = []  # rows of the pool without the held-out items
+    taken = np.zeros(len(pool), dtype=bool)  # the same, as a mask
     model: Any = None
     rows: list[dict[str, Any]] = []
     labels_of = np.asarray(classes, dtype=object)
     while len(labeled) < budget:
         # a sparse column (e.g. sound effects on 14 % of items) can run out before the budget
-        n = min(step, budget - len(labeled), int((~excluded).sum()))
+        n = min(step, budget - len(labeled), int((~(taken | unusable)).sum()))
         if n == 0:
             break
         y = list(labels_of[truth[labeled]])
         if strategy == "random":
-            picked = query("random", labeled=excluded, n=n, seed=seed + len(labeled))
+            picked = query("random", labeled=taken, exclude=unusable, n=n, seed=seed + len(labeled))
         elif model is None and "proba" in resolve_strategy(strategy).needs:
-            picked = query("cold_start", embeddings=fused, labeled=excluded, n=n, seed=seed)
+            picked = query(
+                "cold_start", embeddings=fused, labeled=taken, exclude=unusable, n=n, seed=seed
+            )
         else:  # as live: a strategy that needs no model ranks from the first pick
             proba = model.predict_proba(X, presence) if model is not None else None
             picked = query(
                 strategy,
                 proba=proba,
                 embeddings=fused,
-                labeled=excluded,
+                labeled=taken,
+                exclude=unusable,
                 n=n,
                 class_names=list(classes),
                 seed=seed + len(labeled),
             )
         labeled.extend(int(i) for i in picked.indices)
-        excluded[picked.indices] = True
+        taken[picked.indices] = True
         y = list(labels_of[truth[labeled]])
         if not can_train(y, multi_label=False):
             continue
