@@ -26,6 +26,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 __version__ = "0.1.0"
 
 __all__ = [
+    "CacheDamagedWarning",
     "DamagedEventWarning",
     "Dashboard",
     "Dataset",
@@ -64,6 +65,7 @@ _LAZY = {
     "SchemaError": "mmwidgets.exceptions",
     "StoreError": "mmwidgets.exceptions",
     "DamagedEventWarning": "mmwidgets.exceptions",
+    "CacheDamagedWarning": "mmwidgets.exceptions",
     "UnknownItemError": "mmwidgets.exceptions",
     "UnknownLabelError": "mmwidgets.exceptions",
     "load_sample": "mmwidgets.datasets",
@@ -74,6 +76,7 @@ if TYPE_CHECKING:
     from mmwidgets.data.store import LabelStore
     from mmwidgets.datasets import load_sample
     from mmwidgets.exceptions import (
+        CacheDamagedWarning,
         DamagedEventWarning,
         MediaError,
         MMWidgetsError,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 __all__ = [
     "BundleMissingError",
+    "CacheDamagedWarning",
     "DamagedEventWarning",
     "EmptyPoolError",
     "EncoderFailedError",
@@ -113,6 +114,21 @@ class SampleDataMissingError(MMWidgetsError, FileNotFoundError):
 
 
 # ---------------------------------------------------------------- encoders
+class CacheDamagedWarning(UserWarning):
+    """Part of an embedding cache is damaged: those rows are recomputed and rewritten.
+
+    Told once per problem, naming the cache folder; a damaged cache never stops encoding.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():  # a cache known to be damaged, repaired quietly
+    ...     warnings.simplefilter("ignore", CacheDamagedWarning)
+    >>> issubclass(CacheDamagedWarning, UserWarning)
+    True
+    """
+
+
 class EncodingCancelledError(MMWidgetsError):
     """An encoding job was cancelled; what it had computed is already in the cache."""
 

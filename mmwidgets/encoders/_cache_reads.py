@@ -21,25 +21,12 @@ import numpy as np
 
 from mmwidgets.encoders._cache_index import CacheIndex, Shard
 from mmwidgets.encoders._cache_shards import ShardReader
+from mmwidgets.exceptions import CacheDamagedWarning
 
 __all__ = ["CacheDamagedWarning", "CheckedReads", "DamageLog", "check_dim", "read_rows"]
 
 #: problems named in one warning; the rest are counted
 _SHOWN = 5
-
-
-class CacheDamagedWarning(UserWarning):
-    """Part of an embedding cache is damaged: those rows are recomputed and rewritten.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> from mmwidgets.encoders.cache import CacheDamagedWarning
-    >>> with warnings.catch_warnings():  # a cache known to be damaged, repaired quietly
-    ...     warnings.simplefilter("ignore", CacheDamagedWarning)
-    >>> issubclass(CacheDamagedWarning, UserWarning)
-    True
-    """
 
 
 @dataclass

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from mmwidgets.encoders import EmbeddingCache, content_key, default_cache_dir
+from mmwidgets.exceptions import CacheDamagedWarning
 
 WRITER = Path(__file__).parents[1] / "integration" / "_cache_writer.py"
 _spec = importlib.util.spec_from_file_location("_cache_writer", WRITER)
@@ -165,7 +166,8 @@ def test_a_lost_shard_is_a_miss_never_garbage(cache):
     with EmbeddingCache(cache.directory) as fresh:
         shards = sorted((cache.directory / "shards").glob("*.npy"), key=os.path.getmtime)
         shards[0].write_bytes(b"not a shard")
-        got, hit = fresh.get_many(KEY, ["a", "b"])
+        with pytest.warns(CacheDamagedWarning, match="shard"):
+            got, hit = fresh.get_many(KEY, ["a", "b"])
     assert hit.tolist() == [False, True]
     assert np.isnan(got[0]).all()
 
