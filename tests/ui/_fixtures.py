@@ -142,7 +142,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         result = yield
     except BaseException:
         _drain_events(item)
-        cache = item.config.cache
+        cache = getattr(item.config, "cache", None)  # None with -p no:cacheprovider
         _report_pages(item, cache.mkdir("ui-failures") if cache is not None else None)
         for _, watch in _watches(item):
             with contextlib.suppress(BrowserConsoleError):
