@@ -38,6 +38,8 @@ const CSS = `
 .mmw-dashboard .mmw-card-box[hidden] { display: none; }
 .mmw-dashboard .mmw-agreement-summary { display: flex; flex-wrap: wrap; gap: 4px 14px; margin: 4px 0 6px; }
 .mmw-dashboard .mmw-agreement table + .mmw-note { margin-top: 8px; }
+.mmw-dashboard .mmw-model-line { flex-basis: 100%; color: var(--mmw-muted); font-size: 12px; }
+.mmw-dashboard .mmw-model-line .mmw-model-choice { color: var(--mmw-fg); }
 `;
 
 function render({ model, el }) {
@@ -101,7 +103,24 @@ function render({ model, el }) {
         h("span", { class: "mmw-muted", text: `(${m.folds}-fold CV on ${data.evaluated_on} labels)` })]
         : h("span", { class: "mmw-muted", text: "metrics appear once a few items of two classes are labeled" }),
       h("button", { class: "mmw-review", type: "button", onclick: () => drill({ k: 24 }, "suspects") }, "review suspected errors"),
-      h("span", { class: "mmw-status", text: statusText(model.get("status")) }));
+      h("span", { class: "mmw-status", text: statusText(model.get("status")) }),
+      modelLine(data));
+  }
+
+  function modelLine(data) {
+    // which model serves and why (chosen on out-of-fold evidence), and how honest its
+    // confidence is: all numbers computed in Python, shown as text
+    const choice = data.model_choice;
+    const cal = data.calibration;
+    if (!choice && !cal) return null;
+    const parts = [];
+    if (choice) parts.push(h("span", { class: "mmw-model-choice", "data-name": "model_choice", text: choice.reason }));
+    if (cal) {
+      const ece = cal.ece == null ? "" : `top-label ECE ${fixed(cal.ece, 3)}${cal.ece_uncalibrated == null ? "" : ` (${fixed(cal.ece_uncalibrated, 3)} uncalibrated)`}, `;
+      parts.push(" · ", h("span", { class: "mmw-calibration", "data-name": "calibration",
+        text: `confidence calibrated: ${ece}temperature ${fixed(cal.temperature, 2)}` }));
+    }
+    return h("div", { class: "mmw-model-line" }, parts);
   }
 
   function draw() {
@@ -134,11 +153,15 @@ function render({ model, el }) {
     replace(counts.body, countRows.length ? barChart(countRows) : h("div", { class: "mmw-note", text: "no labels yet" }));
 
     const ablation = (data.ablation ?? []).map((r) => ({ name: r.masked === "none" ? "all columns" : `without ${r.masked}`, value: r.accuracy, cls: r.masked === "none" ? "mmw-base" : "" }));
-    const weights = Object.entries(data.weights ?? {}).map(([name, value]) => ({ name, value }));
+    // importance = accuracy lost when the column is hidden from the serving model: what the
+    // model uses (learned fusion weights need not be), measured on out-of-fold predictions
+    const importance = Object.entries(data.importance ?? {}).sort((a, b) => b[1] - a[1]);
+    const signed = (v) => `${v > 0 ? "+" : ""}${fixed(v, 2)}`;
     replace(modality.body,
       ablation.length > 1 ? [h("div", { class: "mmw-note", text: "cross-validated accuracy with each column masked out" }), barChart(ablation, { max: 1 })]
         : h("div", { class: "mmw-note", text: ablation.length ? "one column only: nothing to mask" : "not evaluated yet" }),
-      weights.length ? [h("div", { class: "mmw-note", text: `learned modality weights (${data.fusion} fusion)` }), h("div", { class: "mmw-weights" }, barChart(weights, { max: 1 }))] : null);
+      importance.length > 1 ? h("div", { class: "mmw-note mmw-importance", "data-name": "importance",
+        text: `importance (accuracy lost without the column): ${importance.map(([name, v]) => `${name} ${signed(v)}`).join(", ")}` }) : null);
     drawAgreement(data);
   }
 

@@ -18,7 +18,12 @@ __all__ = ["fold_assignment", "out_of_fold_proba"]
 def fold_assignment(targets: np.ndarray, folds: int = 5, seed: int = 0) -> tuple[np.ndarray, int]:
     """A stratified fold index per item (scikit-learn's shuffled ``StratifiedKFold``) and k.
 
-    ``k`` is ``folds``, or fewer when the rarest class has fewer items (never below 2).
+    ``k`` is ``folds``, or fewer when even the commonest class has fewer items (never below
+    2). A rarer class sits in fewer test folds: a class labeled once is predicted, in its
+    fold, by a model that never saw it. (Letting the rarest class set ``k`` meant two folds
+    on any task with a class labeled once, e.g. 100 labels of 16 classes: models trained on
+    half the labels, whose out-of-fold confidence misjudged the full model's: the temperature
+    fitted on them softened the shown confidences far too much.)
     Multi-label items are stratified by their first label: rough, but keeps rare labels spread.
 
     Examples
@@ -27,12 +32,14 @@ def fold_assignment(targets: np.ndarray, folds: int = 5, seed: int = 0) -> tuple
     >>> fold, k = fold_assignment(np.array([0, 0, 0, 1, 1, 1]), folds=5)
     >>> k, sorted(np.bincount(fold).tolist())
     (3, [2, 2, 2])
+    >>> fold_assignment(np.array([0] * 9 + [1]), folds=5)[1]
+    5
     """
     from sklearn.model_selection import StratifiedKFold
 
     strata = targets if targets.ndim == 1 else targets.argmax(axis=1)
     counts = np.bincount(strata)
-    k = max(2, min(folds, int(counts[counts > 0].min())))
+    k = max(2, min(folds, int(counts.max()), len(strata)))
     fold = np.empty(len(strata), dtype=np.int64)
     with warnings.catch_warnings():
         # a class with fewer members than folds is fine here: it sits in fewer test folds

@@ -23,6 +23,8 @@ __all__ = [
     "cross_fitted_ece",
     "expected_calibration_error",
     "fit_temperature",
+    "held_out_rows",
+    "oof_temperature",
     "proba_logits",
 ]
 
@@ -118,13 +120,50 @@ def proba_logits(proba: np.ndarray, multi_label: bool = False) -> np.ndarray:
     return np.log(p)
 
 
+def held_out_rows(targets: np.ndarray) -> np.ndarray:
+    """Out-of-fold items that say something about the full model: their class was seen.
+
+    An item whose class is labeled only once was scored, out of fold, by a model that never
+    saw its class (probability ~0, a huge log-loss), while the full model has seen every
+    labeled class; fitted on such items a temperature softens everything to cover them.
+    Single-label: items of classes labeled at least twice; multi-label: every item.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> held_out_rows(np.array([0, 0, 1, 2, 2])).tolist()
+    [True, True, False, True, True]
+    """
+    targets = np.asarray(targets)
+    if targets.ndim != 1:
+        return np.ones(len(targets), dtype=bool)
+    counts = np.bincount(targets.astype(np.int64))
+    rows: np.ndarray = counts[targets.astype(np.int64)] >= 2
+    return rows if rows.any() else np.ones(len(targets), dtype=bool)
+
+
+def oof_temperature(oof_proba: np.ndarray, targets: np.ndarray, multi_label: bool = False) -> float:
+    """The temperature fitted to out-of-fold probabilities (on :func:`held_out_rows`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> oof = np.array([[0.99, 0.01], [0.99, 0.01], [0.01, 0.99], [0.99, 0.01]])
+    >>> oof_temperature(oof, np.array([0, 1, 1, 0])) > 1.0
+    True
+    """
+    rows = held_out_rows(targets)
+    t = np.asarray(targets, dtype=np.float64 if multi_label else np.int64)[rows]
+    return fit_temperature(proba_logits(np.asarray(oof_proba)[rows], multi_label), t, multi_label)
+
+
 def calibrate_proba(
     oof_proba: np.ndarray, targets: np.ndarray, proba: np.ndarray, multi_label: bool = False
 ) -> tuple[np.ndarray, float]:
     """``proba`` softened (or sharpened) by the temperature that fits the out-of-fold ones.
 
     ``oof_proba`` are held-out probabilities of labeled items whose targets are ``targets``;
-    returns the calibrated ``proba`` and the temperature.
+    returns the calibrated ``proba`` and the temperature (:func:`oof_temperature`).
 
     Examples
     --------
@@ -134,8 +173,7 @@ def calibrate_proba(
     >>> t > 1.0, bool(calibrated.max() < 0.99)
     (True, True)
     """
-    targets = np.asarray(targets, dtype=np.float64 if multi_label else np.int64)
-    temperature = fit_temperature(proba_logits(oof_proba, multi_label), targets, multi_label)
+    temperature = oof_temperature(oof_proba, targets, multi_label)
     return apply_temperature(proba_logits(proba, multi_label), temperature, multi_label), (
         temperature
     )
@@ -174,7 +212,8 @@ def cross_fitted_ece(oof_proba: np.ndarray, targets: np.ndarray, fold: np.ndarra
 
     Each fold's items are calibrated by the temperature fitted on the other folds' items,
     so the figure estimates the error of confidences calibrated on data they did not see
-    (fitting and scoring on the same items would flatter it).
+    (fitting and scoring on the same items would flatter it). Only :func:`held_out_rows`
+    count.
 
     Examples
     --------
@@ -187,7 +226,9 @@ def cross_fitted_ece(oof_proba: np.ndarray, targets: np.ndarray, fold: np.ndarra
     >>> expected_calibration_error(p, t) > 0.25 > cross_fitted_ece(p, t, fold) + 0.2
     True
     """
-    targets = np.asarray(targets, dtype=np.int64)
+    rows = held_out_rows(targets)
+    oof_proba, fold = np.asarray(oof_proba)[rows], np.asarray(fold)[rows]
+    targets = np.asarray(targets, dtype=np.int64)[rows]
     calibrated = np.empty_like(np.asarray(oof_proba, dtype=np.float32))
     for f in np.unique(fold):
         out, held = fold != f, fold == f

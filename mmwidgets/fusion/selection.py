@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from mmwidgets.fusion.calibration import apply_temperature, fit_temperature
+from mmwidgets.fusion.calibration import apply_temperature
 
 __all__ = [
     "AUTO",
@@ -190,20 +190,22 @@ def score_candidates(
     >>> score_candidates({"a": p}, np.array([0, 1]))["a"]["accuracy"]
     1.0
     """
-    from mmwidgets.fusion.calibration import proba_logits
+    from mmwidgets.fusion.calibration import held_out_rows, oof_temperature, proba_logits
 
     out = {}
+    t = np.asarray(targets, dtype=np.float64 if multi_label else np.int64)
+    rows = held_out_rows(t)  # the log-loss, like the temperature, on items of classes seen
     for name, proba in oof.items():
-        logits = proba_logits(proba, multi_label)
-        t = np.asarray(targets, dtype=np.float64 if multi_label else np.int64)
-        temperature = fit_temperature(logits, t, multi_label)
+        temperature = oof_temperature(proba, t, multi_label)
+        logits = proba_logits(proba[rows], multi_label)
         p = np.clip(apply_temperature(logits, temperature, multi_label).astype(np.float64), 1e-12, 1)
+        tr = t[rows]
         if multi_label:
             accuracy = float(((proba >= 0.5) == (t > 0.5)).all(axis=1).mean())
-            loss = float(-np.mean(t * np.log(p) + (1 - t) * np.log(np.clip(1 - p, 1e-12, 1))))
+            loss = float(-np.mean(tr * np.log(p) + (1 - tr) * np.log(np.clip(1 - p, 1e-12, 1))))
         else:
             accuracy = float((proba.argmax(axis=1) == t).mean())
-            loss = float(-np.log(p[np.arange(len(t)), t]).mean())
+            loss = float(-np.log(p[np.arange(len(tr)), tr]).mean())
         out[name] = {"accuracy": accuracy, "log_loss": loss, "temperature": temperature}
     return out
 

@@ -15,7 +15,11 @@ from typing import Any
 import numpy as np
 
 from mmwidgets.fusion._crossval import fold_assignment, out_of_fold_proba
-from mmwidgets.fusion.calibration import cross_fitted_ece, expected_calibration_error
+from mmwidgets.fusion.calibration import (
+    cross_fitted_ece,
+    expected_calibration_error,
+    held_out_rows,
+)
 from mmwidgets.fusion.selection import (
     AUTO,
     AUTO_FUSIONS,
@@ -50,7 +54,8 @@ class Evidence:
         """``metrics`` with the temperature, the ECE before and after it, and the choice."""
         ece = raw = None
         if self.targets.ndim == 1:  # top-label ECE is a single-label figure
-            raw = expected_calibration_error(self.proba, self.targets)
+            rows = held_out_rows(self.targets)  # items of classes labeled at least twice
+            raw = expected_calibration_error(self.proba[rows], self.targets[rows])
             ece = cross_fitted_ece(self.proba, self.targets, self.fold)
         return replace(
             metrics,

@@ -41,6 +41,28 @@ def baseline_curve(simulation: pd.DataFrame | None) -> list[dict[str, float]]:
     ]
 
 
+def modality_importance(ablation: pd.DataFrame) -> dict[str, float]:
+    """Each column's importance: the drop in cross-validated accuracy when it is hidden.
+
+    Measured on the serving model's out-of-fold predictions with the column masked as absent
+    for every item (the ablation), so a column the model does not use scores 0; a negative
+    figure means the model does better without it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"masked": ["none", "text", "image"],
+    ...                       "accuracy_drop": [0.0, 0.25, -0.01]})
+    >>> modality_importance(table)
+    {'text': 0.25, 'image': -0.01}
+    """
+    rows = ablation[ablation["masked"] != "none"]
+    return {
+        str(m): round(float(d), 6)
+        for m, d in zip(rows["masked"], rows["accuracy_drop"], strict=True)
+    }
+
+
 class _Panel(SessionWidget):
     """The Dashboard's front end: every number in one synced ``data`` dict, drawn as SVG."""
 
@@ -75,7 +97,6 @@ class _Panel(SessionWidget):
             "curve": s.learning_curve()[["n_labels", "accuracy", "macro_f1"]].to_dict("records"),
             "baseline": baseline_curve(s.last_simulation),
             "counts": s.label_counts(),
-            "weights": s.modality_weights(),
             "fusion": s.fusion,
             "n_labeled": len(s.store),
             "sources": sources,
@@ -84,16 +105,30 @@ class _Panel(SessionWidget):
             "ablation": [],
             "evaluated_on": 0,
             "agreement": None,
+            "model_choice": None,
+            "calibration": None,
+            "importance": {},
         }
         # a team's agreement, once two people labeled something (NaN leaves as None)
         annotations = s.store.annotations()
         if annotations.loc[annotations["source"] == "person", "annotator"].nunique() >= 2:
             data["agreement"] = s.agreement().as_dict()
         if evaluation is not None:
+            m = evaluation.metrics
+            ablation = evaluation.ablation()
             data |= {
-                "metrics": evaluation.metrics.as_dict(),
-                "ablation": evaluation.ablation().to_dict("records"),
+                "metrics": m.as_dict(),
+                "ablation": ablation.to_dict("records"),
                 "evaluated_on": evaluation.n_labels,
+                "model_choice": m.model_choice,
+                "calibration": None
+                if m.temperature is None
+                else {
+                    "temperature": m.temperature,
+                    "ece": m.ece,
+                    "ece_uncalibrated": m.ece_uncalibrated,
+                },
+                "importance": modality_importance(ablation),
             }
             self.shown = evaluation
         return dict(jsonable(data))
@@ -114,8 +149,13 @@ class Dashboard(DrillDown):
     random-sampling baseline of the latest :meth:`Session.simulate` run when there is one),
     the confusion matrix (click a cell to review its items in a Gallery below), per-class
     precision / recall / F1 / support, the label distribution, and modality contribution: the
-    accuracy with each column masked out (an ablation) and the learned weights of the
-    ``"weighted"`` fusion. When two or more annotators label the store (a team, see
+    accuracy with each column masked out (an ablation), and each column's importance read off
+    it (:func:`modality_importance`: the accuracy lost without the column; what the model
+    uses, unlike learned fusion weights, which need not be). A line says which model serves
+    and why (``Metrics.model_choice``: chosen on out-of-fold accuracy among the fusion modes and
+    single columns, see :mod:`mmwidgets.fusion.selection`), and how well its confidence is
+    calibrated (temperature, top-label ECE before and after). When two or more annotators
+    label the store (a team, see
     ``Session(overlap=...)``), an "Agreement" panel shows :meth:`Session.agreement`: the
     overlapped items, Fleiss' kappa, Krippendorff's alpha, Cohen's kappa per annotator pair and
     the figures per class. It follows the session as labels arrive and the model retrains;
@@ -147,7 +187,7 @@ class Dashboard(DrillDown):
 
     @property
     def data(self) -> dict[str, Any]:
-        """The numbers on show (metrics, curve, ablation, weights, counts, agreement …)."""
+        """The numbers on show (metrics, model choice, calibration, curve, ablation, counts …)."""
         return dict(self.panel.data)
 
     def refresh(self) -> None:

@@ -6,7 +6,7 @@ log-probabilities are combined as a weighted product of experts::
     logits = Σ_m w_m · log p_m(y | x_m),   w_m ≥ 0
 
 where ``w`` is a logistic regression of its own (one weight per modality, no per-class
-weights) fitted on *out-of-fold* log-probabilities of the per-modality models (5-fold,
+weights, L2-penalised like scikit-learn's at C=1) fitted on *out-of-fold* log-probabilities of the per-modality models (5-fold,
 stratified), so that a modality that merely memorises its training labels earns no weight.
 A missing modality contributes a uniform distribution, i.e. nothing. With one modality the
 stack is that modality's logistic regression.
@@ -43,10 +43,12 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["BASE_C", "StackFusion"]
+__all__ = ["BASE_C", "META_C", "StackFusion"]
 
 #: inverse regularisation strength of each per-modality logistic regression
 BASE_C = 10.0
+#: inverse regularisation strength of the modality weights (scikit-learn's default C)
+META_C = 1.0
 _LOG_FLOOR = float(np.log(1e-6))  # log-probabilities are floored here (a class never seen)
 _FOLDS = 5
 
@@ -128,16 +130,16 @@ class StackFusion(nn.Module):
     ) -> np.ndarray:
         """Modality weights that minimise the NLL of the out-of-fold log-probabilities."""
         from scipy.optimize import minimize  # type: ignore[import-untyped]
-        from sklearn.model_selection import StratifiedKFold
+
+        from mmwidgets.fusion._crossval import fold_assignment
 
         M, n, C = len(xs), len(targets), self.n_classes
-        counts = np.bincount(targets, minlength=C)
-        k = min(_FOLDS, int(counts[counts > 0].min()))
-        if M == 1 or k < 2:  # one modality, or a class with one item: nothing to weigh
+        if M == 1 or n < 4:  # one modality, or too few items to hold any out: nothing to weigh
             return np.ones(M, dtype=np.float32)
         oof = np.full((M, n, C), -np.log(C))
-        splits = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(targets, targets)
-        for train, test in splits:
+        fold, k = fold_assignment(targets, _FOLDS, seed)
+        for f in range(k):
+            train, test = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
             for m, x in enumerate(xs):
                 rows = train[present[train, m]]
                 coef, bias = _regression(x[rows], targets[rows], C, None)
@@ -145,12 +147,16 @@ class StackFusion(nn.Module):
                 oof[m, test] = np.where(present[test, m : m + 1], lp, oof[m, test])
 
         def nll(w: np.ndarray) -> tuple[float, np.ndarray]:
+            # the mean NLL plus scikit-learn's L2 penalty at C=META_C, ||w||² / (2 C n): where
+            # one modality already explains the labels, the others' weights are not free to
+            # wander (they would fit noise in the out-of-fold predictions)
             z = np.einsum("mnc,m->nc", oof, w)
             lp = _np_log_softmax(z)
             p = np.exp(lp)
             onehot = np.eye(C)[targets]
-            grad = np.einsum("mnc,nc->m", oof, p - onehot) / n
-            return float(-lp[np.arange(n), targets].mean()), grad
+            grad = np.einsum("mnc,nc->m", oof, p - onehot) / n + w / (META_C * n)
+            loss = -lp[np.arange(n), targets].mean() + (w @ w) / (2 * META_C * n)
+            return float(loss), grad
 
         found = minimize(nll, np.full(M, 1.0 / M), jac=True, method="L-BFGS-B", bounds=[(0.0, 5.0)] * M)
         weights: np.ndarray = found.x.astype(np.float32)
