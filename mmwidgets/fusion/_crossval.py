@@ -6,7 +6,6 @@ learning curve, model selection, calibration) and by ``FusionClassifier(fusion="
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -16,7 +15,13 @@ __all__ = ["fold_assignment", "out_of_fold_proba"]
 
 
 def fold_assignment(targets: np.ndarray, folds: int = 5, seed: int = 0) -> tuple[np.ndarray, int]:
-    """A stratified fold index per item (scikit-learn's shuffled ``StratifiedKFold``) and k.
+    """A stratified fold index per item, and the number of folds k.
+
+    Each class's items, in a seeded random order, are dealt to the folds in turn (continuing
+    where the previous class stopped), so every fold gets its share of every class: what
+    scikit-learn's ``StratifiedKFold`` does, without its warning about rare classes, whose
+    suppression (``warnings.catch_warnings``) is not thread-safe and the evaluator and the
+    trainer cross-validate on two threads.
 
     ``k`` is ``folds``, or fewer when even the commonest class has fewer items (never below
     2). A rarer class sits in fewer test folds: a class labeled once is predicted, in its
@@ -35,18 +40,17 @@ def fold_assignment(targets: np.ndarray, folds: int = 5, seed: int = 0) -> tuple
     >>> fold_assignment(np.array([0] * 9 + [1]), folds=5)[1]
     5
     """
-    from sklearn.model_selection import StratifiedKFold
-
     strata = targets if targets.ndim == 1 else targets.argmax(axis=1)
+    strata = np.asarray(strata, dtype=np.int64)
     counts = np.bincount(strata)
     k = max(2, min(folds, int(counts.max()), len(strata)))
+    rng = np.random.default_rng(seed)
     fold = np.empty(len(strata), dtype=np.int64)
-    with warnings.catch_warnings():
-        # a class with fewer members than folds is fine here: it sits in fewer test folds
-        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
-        splits = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(strata, strata)
-        for f, (_, test) in enumerate(splits):
-            fold[test] = f
+    dealt = 0
+    for c in np.flatnonzero(counts):
+        rows = rng.permutation(np.flatnonzero(strata == c))
+        fold[rows] = (dealt + np.arange(len(rows))) % k
+        dealt += len(rows)
     return fold, k
 
 

@@ -186,7 +186,7 @@ def expected_calibration_error(
 
     Items are put in ``n_bins`` equal-width bins by their confidence (the largest
     probability; bin edges ``0, 1/n_bins, …, 1``, the last bin closed); the error is
-    ``Σ_b (n_b / n) · |accuracy_b − mean confidence_b|`` (Guo et al., 2017).
+    ``Σ_b (n_b / n) · |accuracy_b - mean confidence_b|`` (Guo et al., 2017).
 
     Examples
     --------
@@ -204,7 +204,7 @@ def expected_calibration_error(
     hit = proba.argmax(axis=1) == np.asarray(targets)
     bins = np.minimum((confidence * n_bins).astype(np.int64), n_bins - 1)
     gap = np.bincount(bins, weights=hit - confidence, minlength=n_bins)
-    return float(np.abs(gap).sum() / len(proba))  # Σ_b |Σ_i (hit_i − conf_i)| / n
+    return float(np.abs(gap).sum() / len(proba))  # Σ_b |Σ_i (hit_i - conf_i)| / n
 
 
 def cross_fitted_ece(oof_proba: np.ndarray, targets: np.ndarray, fold: np.ndarray) -> float:

@@ -338,13 +338,14 @@ class FusionClassifier(Introspection, ClassifierMixin, BaseEstimator):  # type: 
         self._check_fitted()
         names, n = check_embeddings(X, self.modalities_)
         out = np.empty((n, len(self.classes_)), dtype=np.float32)
+        scaling: Scaling | None = getattr(self, "scaling_", None)
         with torch.inference_mode():
             for start in range(0, n, batch_size):
                 stop = min(start + batch_size, n)
                 xs = rows_as_tensors(X, names, start, stop)
                 mask = torch.from_numpy(presence_from(X, names, presence, start, stop))
-                if getattr(self, "scaling_", None) is not None:
-                    xs = self.scaling_.apply_tensors(xs, mask)
+                if scaling is not None:
+                    xs = scaling.apply_tensors(xs, mask)
                 out[start:stop] = self.net_(xs, mask).numpy()
         return out
 

@@ -26,6 +26,7 @@ it stays registered, as an experimental mode.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -198,7 +199,9 @@ def score_candidates(
     for name, proba in oof.items():
         temperature = oof_temperature(proba, t, multi_label)
         logits = proba_logits(proba[rows], multi_label)
-        p = np.clip(apply_temperature(logits, temperature, multi_label).astype(np.float64), 1e-12, 1)
+        p = np.clip(
+            apply_temperature(logits, temperature, multi_label).astype(np.float64), 1e-12, 1
+        )
         tr = t[rows]
         if multi_label:
             accuracy = float(((proba >= 0.5) == (t > 0.5)).all(axis=1).mean())
@@ -325,7 +328,7 @@ def select_model(
     oof = {}
     for c in pool:
         oof[c.name], _, _ = out_of_fold_proba(
-            X, targets, lambda c=c: candidate_model(template, c), y, seed=seed,
+            X, targets, functools.partial(candidate_model, template, c), y, seed=seed,
             should_stop=should_stop, presence=presence,
         )  # fmt: skip
     return choose(pool, oof, targets, select_by=select_by, multi_label=multi_label), oof

@@ -8,6 +8,7 @@ the calibration figures.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -138,7 +139,7 @@ def cross_validate(
     k = 2
     for c in pool:
         oof[c.name], k, masked[c.name] = out_of_fold_proba(
-            X, targets, lambda c=c: build(c), labels, seed=seed, should_stop=should_stop,
+            X, targets, functools.partial(build, c), labels, seed=seed, should_stop=should_stop,
             ablate=True, presence=presence,
         )  # fmt: skip
     choice = choose(

@@ -97,7 +97,8 @@ def test_stack_weighs_the_informative_modality_and_ignores_a_missing_one():
     # an item whose only column is the noise gets (nearly) the prior, not a confident guess
     only_noise = {"signal": np.full_like(X["signal"], np.nan), "noise": X["noise"]}
     assert clf.predict_proba(only_noise).max(axis=1).mean() < 0.6
-    assert clf.loss_curve_ and clf.n_updates_ == 1
+    assert clf.loss_curve_
+    assert clf.n_updates_ == 1
 
 
 def test_stack_partial_fit_refits_the_regressions_and_keeps_the_weights():
@@ -129,7 +130,8 @@ def test_auto_picks_a_model_that_uses_the_signal_not_the_noise_column():
     assert scores["noise only"] < 0.5 < 0.85 < scores["signal only"]  # chance is 1/3
     assert choice.name != "noise only"
     assert scores[choice.name] >= max(scores.values()) - 1.0 / len(ytr) - 1e-9
-    assert clf.fusion_ == choice.fusion and clf.temperature_ == choice.temperature
+    assert clf.fusion_ == choice.fusion
+    assert clf.temperature_ == choice.temperature
     assert clf.score(Xte, yte) > 0.85
     assert choice.reason.startswith(f"model: {choice.name} (OOF accuracy ")
 

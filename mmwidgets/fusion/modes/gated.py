@@ -71,7 +71,7 @@ class GatedFusion(nn.Module):
         return gates
 
     def regularization(self) -> torch.Tensor:
-        """``gate_pull`` × mean KL(gates ‖ uniform over present) of the last training batch.
+        """``gate_pull`` times the mean KL(gates ‖ uniform over present) of the last training batch.
 
         Examples
         --------

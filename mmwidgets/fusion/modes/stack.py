@@ -6,8 +6,9 @@ log-probabilities are combined as a weighted product of experts::
     logits = Σ_m w_m · log p_m(y | x_m),   w_m ≥ 0
 
 where ``w`` is a logistic regression of its own (one weight per modality, no per-class
-weights, L2-penalised like scikit-learn's at C=1) fitted on *out-of-fold* log-probabilities of the per-modality models (5-fold,
-stratified), so that a modality that merely memorises its training labels earns no weight.
+weights, L2-penalised like scikit-learn's at C=1) fitted on *out-of-fold* log-probabilities
+of the per-modality models (5-fold, stratified), so that a modality that merely memorises its
+training labels earns no weight.
 A missing modality contributes a uniform distribution, i.e. nothing. With one modality the
 stack is that modality's logistic regression.
 
@@ -68,6 +69,8 @@ class StackFusion(nn.Module):
         Must be False: the stack is a softmax model.
     """
 
+    weights: torch.Tensor  # (M,) modality weights, a buffer
+
     def __init__(
         self, dims: list[int], n_classes: int, *, hidden: int, dropout: float, multi_label: bool
     ) -> None:
@@ -117,7 +120,9 @@ class StackFusion(nn.Module):
             self._seen = seen
         for m, x in enumerate(xs):
             rows = present[:, m]
-            coef, bias = _regression(x[rows], targets[rows], self.n_classes, _take(sample_weight, rows))
+            coef, bias = _regression(
+                x[rows], targets[rows], self.n_classes, _take(sample_weight, rows)
+            )
             getattr(self, f"coef_{m}").copy_(torch.from_numpy(coef))
             getattr(self, f"bias_{m}").copy_(torch.from_numpy(bias))
         with torch.no_grad():
@@ -133,16 +138,16 @@ class StackFusion(nn.Module):
 
         from mmwidgets.fusion._crossval import fold_assignment
 
-        M, n, C = len(xs), len(targets), self.n_classes
-        if M == 1 or n < 4:  # one modality, or too few items to hold any out: nothing to weigh
-            return np.ones(M, dtype=np.float32)
-        oof = np.full((M, n, C), -np.log(C))
+        n_mod, n, n_cls = len(xs), len(targets), self.n_classes
+        if n_mod == 1 or n < 4:  # one modality, or too few items to hold any out: nothing to weigh
+            return np.ones(n_mod, dtype=np.float32)
+        oof = np.full((n_mod, n, n_cls), -np.log(n_cls))
         fold, k = fold_assignment(targets, _FOLDS, seed)
         for f in range(k):
             train, test = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
             for m, x in enumerate(xs):
                 rows = train[present[train, m]]
-                coef, bias = _regression(x[rows], targets[rows], C, None)
+                coef, bias = _regression(x[rows], targets[rows], n_cls, None)
                 lp = _np_log_softmax(x[test] @ coef.T + bias)
                 oof[m, test] = np.where(present[test, m : m + 1], lp, oof[m, test])
 
@@ -153,15 +158,21 @@ class StackFusion(nn.Module):
             z = np.einsum("mnc,m->nc", oof, w)
             lp = _np_log_softmax(z)
             p = np.exp(lp)
-            onehot = np.eye(C)[targets]
+            onehot = np.eye(n_cls)[targets]
             grad = np.einsum("mnc,nc->m", oof, p - onehot) / n + w / (META_C * n)
             loss = -lp[np.arange(n), targets].mean() + (w @ w) / (2 * META_C * n)
             return float(loss), grad
 
-        found = minimize(nll, np.full(M, 1.0 / M), jac=True, method="L-BFGS-B", bounds=[(0.0, 5.0)] * M)
+        found = minimize(
+            nll,
+            np.full(n_mod, 1.0 / n_mod),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(0.0, 5.0)] * n_mod,
+        )
         weights: np.ndarray = found.x.astype(np.float32)
         if not np.isfinite(weights).all() or weights.sum() <= 0:
-            return np.ones(M, dtype=np.float32)
+            return np.ones(n_mod, dtype=np.float32)
         return weights
 
 
