@@ -18,6 +18,7 @@ import numpy as np
 
 __all__ = [
     "ECE_BINS",
+    "MIN_OOF_TEMPERATURE",
     "apply_temperature",
     "calibrate_proba",
     "cross_fitted_ece",
@@ -142,8 +143,15 @@ def held_out_rows(targets: np.ndarray) -> np.ndarray:
     return rows if rows.any() else np.ones(len(targets), dtype=bool)
 
 
+#: the sharpest temperature fitted to out-of-fold predictions (see :func:`oof_temperature`)
+MIN_OOF_TEMPERATURE = 0.25
+
+
 def oof_temperature(oof_proba: np.ndarray, targets: np.ndarray, multi_label: bool = False) -> float:
     """The temperature fitted to out-of-fold probabilities (on :func:`held_out_rows`).
+
+    At least :data:`MIN_OOF_TEMPERATURE` (at most four times sharper): with a few labels every
+    out-of-fold prediction can be right, and the unbounded fit then makes every confidence 1.
 
     Examples
     --------
@@ -154,7 +162,8 @@ def oof_temperature(oof_proba: np.ndarray, targets: np.ndarray, multi_label: boo
     """
     rows = held_out_rows(targets)
     t = np.asarray(targets, dtype=np.float64 if multi_label else np.int64)[rows]
-    return fit_temperature(proba_logits(np.asarray(oof_proba)[rows], multi_label), t, multi_label)
+    fitted = fit_temperature(proba_logits(np.asarray(oof_proba)[rows], multi_label), t, multi_label)
+    return max(fitted, MIN_OOF_TEMPERATURE)
 
 
 def calibrate_proba(

@@ -65,9 +65,12 @@ class Session(SessionAutoLabel):
         backend (see :func:`mmwidgets.data.open_store`) or a store object. Reopening resumes.
     model : estimator, optional
         The unfitted model, cloned for every full refit; default
-        ``FusionClassifier("weighted", random_state=seed)``. Its ``classes`` and
-        ``multi_label`` are set from the store. All its settings (``epochs``, ``lr``,
-        ``hidden`` …) are yours to choose.
+        ``FusionClassifier("auto", random_state=seed)``, which chooses per task among the
+        fusion modes and each column alone on the out-of-fold predictions of the session's
+        cross-validation (``metrics().model_choice`` says which and why). Its ``classes``
+        and ``multi_label`` are set from the store. All its settings (``epochs``, ``lr``,
+        ``hidden`` …) are yours to choose. After each full refit its confidences are
+        calibrated by a temperature fitted out of fold (``metrics().temperature``, ``ece``).
     fusion : str, optional
         Shorthand for ``model``'s fusion mode (see :func:`mmwidgets.fusion.list_fusions`).
     strategy : str or callable

@@ -253,3 +253,33 @@ def test_dashboard_shows_the_model_choice_and_the_calibration(tmp_path):
             dash.close()
     finally:
         session.close()
+
+
+def test_a_session_serves_the_model_its_evaluation_chose(tmp_path):
+    X, y = _planted(n=200, seed=8)
+    ids = [f"i{i}" for i in range(200)]
+    df = pd.DataFrame({"id": ids, "t1": ids, "t2": ids})  # two text columns, embedded by us
+    session = mm.Session(
+        df, labels=["a", "b", "c"], id="id", text=["t1", "t2"], store=tmp_path / "l.sqlite",
+        embeddings={"t1": X["signal"], "t2": X["noise"]}, background=False, progress=False,
+        full_refit_every=1,
+    )  # fmt: skip
+    try:
+        assert session.fusion == "auto"
+        session.label_many(dict(zip(ids[:60], y[:60], strict=True)))
+        choice = session.metrics().model_choice
+        assert choice["name"] != "t2 only"  # the noise column alone is never the pick
+        assert (
+            choice["scores"]["t2 only"]["accuracy"] < 0.5 < choice["scores"]["t1 only"]["accuracy"]
+        )
+        session.label(ids[60], y[60])  # a warm start of the first model, then ...
+        session.label(ids[61], y[61])  # ... a full refit: the chosen model
+        model = session.model
+        assert model.fusion == choice["fusion"]
+        assert model.modalities == (
+            None if choice["modalities"] is None else tuple(choice["modalities"])
+        )
+        assert model.temperature_ == pytest.approx(choice["temperature"])
+        assert choice["temperature"] >= 0.25  # separable: sharpened, but within bounds
+    finally:
+        session.close()
