@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mmwidgets.data import get_modality
+from mmwidgets.data.media import open_file
 
 if TYPE_CHECKING:
     from mmwidgets.encoders._base import Encoder
@@ -67,7 +68,8 @@ def content_key(value: Any, modality: str) -> str:
     elif isinstance(value, (str, os.PathLike)):
         # A file hashes like its bytes: the same media given as path or as bytes shares a key.
         digest.update(b"bytes\0")
-        with open(value, "rb") as file:
+        # only a regular file within the size cap: a FIFO or /dev/zero must not hang keying
+        with open_file(value, modality) as file:
             while chunk := file.read(_CHUNK):
                 digest.update(chunk)
     elif isinstance(value, (bytes, bytearray, memoryview)):

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from mmwidgets.encoders import EmbeddingCache, content_key, default_cache_dir
-from mmwidgets.exceptions import CacheDamagedWarning
+from mmwidgets.exceptions import CacheDamagedWarning, MediaError
 
 WRITER = Path(__file__).parents[1] / "integration" / "_cache_writer.py"
 _spec = importlib.util.spec_from_file_location("_cache_writer", WRITER)
@@ -116,8 +116,11 @@ def test_content_key_of_each_kind_of_value(tmp_path):
         assert content_key(fast, "image") != content_key(fast.convert("L"), "image")
     with pytest.raises(TypeError, match="content key"):
         content_key(None, "text")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(MediaError, match="not found"):
         content_key(str(tmp_path / "missing.png"), "image")
+    os.mkfifo(tmp_path / "pipe")  # keyed only as a regular file: a pipe would block forever
+    with pytest.raises(MediaError, match="named pipe"):
+        content_key(str(tmp_path / "pipe"), "audio")
 
 
 def test_failed_rows_are_not_cached(cache):
