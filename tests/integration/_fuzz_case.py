@@ -210,7 +210,8 @@ CASES: dict[str, Case] = {
     "id_formula": Case(_row(id="=HYPERLINK(1)"), outcomes=frozenset({"ok"})),
     # label sets (the faulty row itself is good; the labels are odd)
     "labels_surrogate": Case(_row(), labels=["cat", "dog", "b\ud800d"]),
-    "labels_duplicate": Case(_row(), labels=["cat", "dog", "cat"]),
+    # a repeated label is dropped (documented: the set keeps its order, drops repeats)
+    "labels_duplicate": Case(_row(), labels=["cat", "dog", "cat"], outcomes=frozenset({"ok"})),
     "labels_empty_name": Case(_row(), labels=["cat", "dog", ""]),
     "labels_ints": Case(_row(), labels=["cat", "dog", 3], outcomes=frozenset({"ok", "refused"})),
     "labels_string_not_list": Case(_row(), labels="catdog"),  # type: ignore[arg-type]
