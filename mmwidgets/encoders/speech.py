@@ -148,6 +148,13 @@ class TranscriptEncoder(Encoder):
     def _rebuild(self) -> None:
         self._store = TranscriptStore(self.transcripts)
 
+    def _transcript_store(self) -> TranscriptStore:
+        """The store of :attr:`transcripts`, re-opened when that folder was changed."""
+        wanted = None if self.transcripts is None else Path(self.transcripts)
+        if self._store.directory != wanted:
+            self._store = TranscriptStore(self.transcripts)
+        return self._store
+
     def for_column(self, column: str, cache_dir: Path | None) -> Encoder:
         """Itself, keeping transcripts in ``cache_dir``; log-mel where the language has no model.
 
@@ -176,8 +183,7 @@ class TranscriptEncoder(Encoder):
         if self.transcripts is not None or cache_dir is None:
             return self
         bound = copy.copy(self)  # shares the loaded recognizer and its lock
-        bound.transcripts = Path(cache_dir)
-        bound._store = TranscriptStore(cache_dir)
+        bound.transcripts = Path(cache_dir)  # its transcript store follows on first use
         return bound
 
     def transcribe(self, values: Sequence[Any]) -> list[str]:
@@ -210,7 +216,7 @@ class TranscriptEncoder(Encoder):
             key = content_key(value, "audio")
         except (OSError, TypeError, ValueError):
             return None
-        return self._store.get_many(self.speech_model, [key]).get(key)
+        return self._transcript_store().get_many(self.speech_model, [key]).get(key)
 
     def _load(self, value: Any) -> tuple[str, npt.NDArray[np.float32]]:
         return content_key(value, "audio"), load_audio_16k(value)
@@ -224,10 +230,10 @@ class TranscriptEncoder(Encoder):
         return out
 
     def _transcripts(self, inputs: list[tuple[str, npt.NDArray[np.float32]]]) -> list[str]:
-        known = self._store.get_many(self.speech_model, [key for key, _ in inputs])
+        known = self._transcript_store().get_many(self.speech_model, [key for key, _ in inputs])
         new = {key: self._recognize(wave) for key, wave in inputs if key not in known}
         if new:
-            self._store.put_many(self.speech_model, new)
+            self._transcript_store().put_many(self.speech_model, new)
         return [known.get(key, new.get(key, "")) for key, _ in inputs]
 
     def _recognize(self, wave: npt.NDArray[np.float32]) -> str:
