@@ -155,3 +155,34 @@ def _farthest_first(
         for rows in points.slices():
             np.minimum(work[rows], points.distances(rows, vec, vsq)[:, 0], out=work[rows])
     return picks, gaps
+
+
+def _sparse_rows(
+    points: _Points, share: float, k: int = 10, n_ref: int = 1024, seed: int = 0
+) -> npt.NDArray[np.bool_]:
+    """The ``share`` of usable rows farthest from their neighbours (the pool's outliers).
+
+    A row's sparseness is its distance to its ``k``-th nearest neighbour among a fixed random
+    sample of ``n_ref`` usable rows (the whole pool when it is smaller; ``k`` shrinks with the
+    sample's share of the pool), so a million-row pool costs one ``N x n_ref`` pass.
+    """
+    out = np.zeros(len(points.data), dtype=np.bool_)
+    usable = np.flatnonzero(points.usable)
+    if share <= 0 or len(usable) < 2:
+        return out
+    rng = np.random.default_rng(seed)
+    refs = np.sort(rng.choice(usable, size=min(n_ref, len(usable)), replace=False))
+    # a tiny pool has few neighbours to speak of: at most a third of it counts
+    kth = max(1, min((len(refs) - 1) // 3, round(k * len(refs) / len(usable))))
+    vecs, vsq = points.centers(refs)
+    radius = np.full(len(points.data), np.inf, dtype=np.float32)
+    for rows in points.slices(width=len(refs)):
+        block = points.distances(rows, vecs, vsq)
+        start = rows.start or 0
+        # a reference row is not its own neighbour
+        own = np.flatnonzero((refs >= start) & (refs < start + len(block)))
+        block[refs[own] - start, own] = np.inf
+        radius[rows] = np.partition(block, kth - 1, axis=1)[:, kth - 1]
+    cut = np.quantile(radius[usable], 1 - share)
+    out[usable] = radius[usable] > cut
+    return out

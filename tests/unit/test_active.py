@@ -266,13 +266,13 @@ def test_bad_arguments_raise_typed_errors():
 
 
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
-def test_k_center_picks_the_far_away_outlier_first(metric):
+def test_plain_k_center_picks_the_far_away_outlier_first(metric):
     rng = np.random.default_rng(0)
     emb = (np.array([10.0, 0, 0, 0]) + rng.normal(scale=0.5, size=(100, 4))).astype(np.float32)
     emb[57] = [0.0, 0.0, 10.0, 0.0]  # another direction and far away
     labeled = np.zeros(100, bool)
     labeled[:5] = True
-    q = k_center_greedy(emb, labeled, 3, metric=metric)
+    q = k_center_greedy(emb, labeled, 3, metric=metric, outliers=0)
     assert q.indices[0] == 57
     assert re.fullmatch(r"far from labeled items \(distance \d+\.\d+\)", q.reasons[0])
     assert q.reasons[1].startswith("far from labeled items and earlier picks (distance ")
@@ -283,7 +283,7 @@ def test_k_center_matches_a_brute_force_greedy_across_chunks():
     emb = rng.normal(size=(70_000, 64)).astype(np.float32)  # 70k rows span three chunks
     labeled = np.zeros(len(emb), bool)
     labeled[rng.choice(len(emb), 40, replace=False)] = True
-    q = k_center_greedy(emb, labeled, 6, metric="euclidean")
+    q = k_center_greedy(emb, labeled, 6, metric="euclidean", outliers=0)
     sq = (emb.astype(np.float64) ** 2).sum(1)
     centers = emb[labeled].astype(np.float64)
     mind = np.sqrt(np.maximum(sq[:, None] - 2 * emb @ centers.T + (centers**2).sum(1), 0)).min(1)
@@ -294,6 +294,42 @@ def test_k_center_matches_a_brute_force_greedy_across_chunks():
         labeled[best] = True
         mind = np.minimum(mind, np.linalg.norm(emb - emb[best], axis=1))
     assert q.indices.tolist() == expected
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_k_center_covers_a_far_cluster_first_and_a_lone_outlier_last(metric):
+    rng = np.random.default_rng(0)
+    near = np.array([10.0, 0, 0, 0]) + rng.normal(scale=0.5, size=(100, 4))
+    far = np.array([0.0, 10.0, 0, 0]) + rng.normal(scale=0.5, size=(30, 4))
+    emb = np.vstack([near, far, [[0.0, 0.0, 10.0, 0.0]]]).astype(np.float32)  # 130: alone
+    labeled = np.zeros(len(emb), bool)
+    labeled[:5] = True
+    q = k_center_greedy(emb, labeled, 3, metric=metric)
+    assert 100 <= q.indices[0] < 130  # the uncovered cluster, not the lone item
+    assert 130 not in q.indices
+    rest = np.ones(len(emb), bool)
+    rest[130] = False  # everything but the outlier is labeled: now it comes
+    assert k_center_greedy(emb, rest, 2, metric=metric).indices.tolist() == [130]
+
+
+def test_k_center_leaves_the_sparsest_fifth_until_the_rest_is_picked():
+    rng = np.random.default_rng(3)
+    emb = rng.standard_t(df=2, size=(400, 3)).astype(np.float32)  # heavy tails: outliers
+    labeled = np.zeros(len(emb), bool)
+    labeled[:10] = True
+    # brute force: distance to the 10th nearest other item, the top fifth is sparse
+    dist = np.linalg.norm(emb[:, None] - emb[None], axis=2)
+    np.fill_diagonal(dist, np.inf)
+    radius = np.sort(dist, axis=1)[:, 9]
+    sparse = radius > np.quantile(radius, 0.8)
+    q = k_center_greedy(emb, labeled, 40, metric="euclidean")
+    assert not sparse[q.indices].any()
+    open_dense = int((~sparse & ~labeled).sum())
+    everything = k_center_greedy(emb, labeled, len(emb), metric="euclidean").indices
+    assert not sparse[everything[:open_dense]].any()  # dense first, then the outliers
+    assert sparse[everything[open_dense:]].all()
+    plain = k_center_greedy(emb, labeled, 40, metric="euclidean", outliers=0)
+    assert sparse[plain.indices].mean() > 0.5  # what the guard is for
 
 
 def test_k_center_without_labels_starts_from_the_most_central_item():
@@ -467,6 +503,63 @@ def test_query_excludes_nan_embedding_rows_for_every_strategy():
         q = query(name, proba=proba, embeddings=emb, labeled=labeled, n=40, seed=0)
         assert len(q) == 20, name
         assert (q.indices % 2 == 1).all(), name
+
+
+# --- labeled versus excluded: skipped, claimed, held-out items are no covered centres -----------
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_query_never_picks_excluded_items(name):
+    proba, emb = _pool(n_items=40)
+    labeled = np.zeros(40, bool)
+    labeled[:5] = True
+    exclude = np.zeros(40, bool)
+    exclude[5::2] = True
+    q = query(name, proba=proba, embeddings=emb, labeled=labeled, exclude=exclude, n=40, seed=0)
+    assert len(q) == 40 - 5 - int(exclude.sum()), name
+    assert not (labeled | exclude)[q.indices].any(), name
+
+
+def test_k_center_takes_labeled_items_for_centres_never_excluded_ones():
+    # one labeled item at (1, 0); item 1 was skipped at (-1, 0); item 2 sits beside it
+    emb = np.array([[1, 0], [-1, 0], [-1, 0.1], [0, 1]], dtype=np.float32)
+    labeled = np.array([True, False, False, False])
+    skipped = np.array([False, True, False, False])
+    q = query("k_center", embeddings=emb, labeled=labeled, exclude=skipped, n=2)
+    assert q.indices.tolist() == [2, 3]  # item 2 is opposite the only centre
+    assert q.reasons[0] == "far from labeled items (distance 2.00)"
+    # the mistake this guards against: the skipped item as a centre covers item 2
+    wrong = query("k_center", embeddings=emb, labeled=labeled | skipped, n=1)
+    assert wrong.indices.tolist() == [3]
+
+
+def test_cold_start_counts_only_labeled_items_as_covering_their_cluster():
+    emb, blob = _blobs(n_blobs=3, per_blob=40)
+    skipped = np.zeros(len(emb), bool)
+    skipped[blob == 0] = np.arange(40) < 3  # three skipped items in cluster 0
+    labeled = np.zeros(len(emb), bool)
+    labeled[np.flatnonzero(blob == 1)[0]] = True
+    q = cold_start(emb, labeled, 2, exclude=skipped, seed=0, n_clusters=3)
+    assert sorted(blob[q.indices].tolist()) == [0, 2]  # cluster 0 is still uncovered
+    assert not skipped[q.indices].any()
+    both = cold_start(emb, labeled | skipped, 2, seed=0, n_clusters=3)
+    assert 0 not in blob[both.indices[:1]].tolist()  # as "labeled" they covered it
+
+
+def test_exclude_is_checked_and_named_in_errors():
+    proba, emb = _pool(n_items=6)
+    labeled = np.array([True, True, False, False, False, False])
+    with pytest.raises(TypeError, match="exclude must be a boolean mask"):
+        query("margin", proba=proba, labeled=labeled, exclude=np.zeros(6), n=1)
+    with pytest.raises(ShapeMismatchError, match="exclude"):
+        query("margin", proba=proba, labeled=labeled, exclude=np.zeros(5, bool), n=1)
+    for name in ALL:
+        with pytest.raises(EmptyPoolError, match=r"labeled \(2\) or excluded \(4\)"):
+            query(name, proba=proba, embeddings=emb, labeled=labeled, exclude=~labeled, n=1)
+    with pytest.raises(EmptyPoolError, match=r"labeled \(2\) or excluded \(4\)"):
+        k_center_greedy(emb, labeled, 1, exclude=~labeled)
+    with pytest.raises(ValueError, match="outliers"):
+        k_center_greedy(emb, labeled, 1, outliers=1.0)
 
 
 def test_query_result_is_frozen_and_checked():

@@ -268,3 +268,61 @@ def test_an_index_excluded_for_its_nan_embedding_is_a_bad_result():
             labeled=np.zeros(4, bool),
             n=1,
         )
+
+
+# --- labeled versus excluded, and random checks -----------------------------------------------
+
+
+def test_a_strategy_naming_exclude_gets_labeled_and_excluded_items_apart():
+    seen = {}
+
+    @register_strategy("apart", needs=())
+    def apart(*, labeled, exclude, n, **_):
+        seen.update(labeled=labeled.copy(), exclude=exclude.copy())
+        picks = np.flatnonzero(~(labeled | exclude))[:n]
+        return Query(picks, ["x"] * len(picks))
+
+    emb = _line(5)
+    emb[:, 1] = 1  # no zero row (that has no direction under cosine)
+    emb[4] = np.nan  # unusable, for a strategy that does not take embeddings: excluded
+    labeled = np.array([True, False, False, False, False])
+    skipped = np.array([False, True, False, False, False])
+    q = query("apart", embeddings=emb, labeled=labeled, exclude=skipped, n=5)
+    assert seen["labeled"].tolist() == labeled.tolist()
+    assert seen["exclude"].tolist() == [False, True, False, False, True]
+    assert q.indices.tolist() == [2, 3]
+    assert resolve_strategy("apart").splits_masks
+
+
+def test_a_strategy_taking_keywords_as_rest_gets_the_union_as_labeled(toy):
+    seen = {}
+
+    def union(*, labeled, n, **rest):
+        seen.update(labeled=labeled.copy(), rest=set(rest))
+        picks = np.flatnonzero(~labeled)[:n]
+        return Query(picks, ["x"] * len(picks))
+
+    labeled = np.array([True, False, False, False])
+    skipped = np.array([False, True, False, False])
+    query(union, proba=np.full((4, 2), 0.5), labeled=labeled, exclude=skipped, n=1)
+    assert seen["labeled"].tolist() == [True, True, False, False]  # it cannot drop exclude
+    assert "exclude" not in seen["rest"]
+    assert not resolve_strategy(union).splits_masks
+    assert not resolve_strategy(toy).splits_masks
+    # the README's strategy never picks the skipped item, and is not told it is labeled
+    q = query("toy", embeddings=_line(4), labeled=labeled, exclude=skipped, n=3)
+    assert 1 not in q.indices.tolist()
+
+
+def test_built_in_strategies_that_use_where_labels_are_split_the_masks():
+    split = {name for name in BUILT_IN if resolve_strategy(name).splits_masks}
+    assert split == {"k_center", "cold_start"}
+
+
+def test_hybrid_registers_its_share_of_random_checks():
+    assert resolve_strategy("hybrid").random_checks == 0.1
+    assert {resolve_strategy(n).random_checks for n in BUILT_IN - {"hybrid"}} == {0.0}
+    assert resolve_strategy(most_class_0).random_checks == 0.0
+    for bad in (1.0, -0.1, True):
+        with pytest.raises(ValueError, match="random_checks"):
+            register_strategy("checks", random_checks=bad)
