@@ -12,6 +12,7 @@ True
 
 from __future__ import annotations
 
+from mmwidgets.fusion._crossval import fold_assignment, out_of_fold_proba
 from mmwidgets.fusion._inputs import encode_targets
 from mmwidgets.fusion._registry import (
     FusionFactory,
@@ -51,8 +52,10 @@ __all__ = [
     "encode_targets",
     "expected_calibration_error",
     "fit_temperature",
+    "fold_assignment",
     "get_fusion",
     "list_fusions",
+    "out_of_fold_proba",
     "register_fusion",
     "unregister_fusion",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from mmwidgets.fusion._crossval import fold_assignment, out_of_fold_proba
+from mmwidgets.fusion import fold_assignment, out_of_fold_proba
 from mmwidgets.fusion.calibration import (
     cross_fitted_ece,
     expected_calibration_error,

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from mmwidgets.fusion._crossval import out_of_fold_proba
+from mmwidgets.fusion import out_of_fold_proba
 
 __all__ = ["Metrics", "evaluate", "macro_f1", "out_of_fold_proba"]
 
