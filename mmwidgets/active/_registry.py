@@ -28,6 +28,7 @@ from mmwidgets.active._query import Query, Seed
 __all__ = [
     "STRATEGIES",
     "Need",
+    "SplitStrategyFunction",
     "StrategyFunction",
     "StrategySpec",
     "get_strategy",
@@ -61,7 +62,26 @@ class StrategyFunction(Protocol):
         ...
 
 
-F = TypeVar("F", bound=StrategyFunction)
+class SplitStrategyFunction(Protocol):
+    """A strategy that tells labeled items (covered) from excluded ones (merely unavailable)."""
+
+    def __call__(
+        self,
+        *,
+        labeled: npt.NDArray[np.bool_],
+        exclude: npt.NDArray[np.bool_],
+        n: int,
+        proba: Any,
+        embeddings: Any,
+        class_names: Sequence[str] | None,
+        multi_label: bool,
+        seed: Seed,
+    ) -> Query:
+        """Pick at most ``n`` items where neither ``labeled`` nor ``exclude`` is True."""
+        ...
+
+
+F = TypeVar("F", bound=StrategyFunction | SplitStrategyFunction)
 
 
 @dataclass(frozen=True)
@@ -99,7 +119,7 @@ class StrategySpec:
     """
 
     name: str
-    function: StrategyFunction
+    function: StrategyFunction | SplitStrategyFunction
     needs: tuple[Need, ...]
     optional: tuple[Need, ...] = ()
     public: Callable[..., Query] | None = None
