@@ -14,7 +14,7 @@ be largest. Two ways to even them out:
     labels does not explode.
 
 Measured on the sample set (logistic regression, 3 seeds, 100 and 200 random labels):
-per-feature z-scores cost 7 to 14 points against one scale per column, because the session's
+per-feature z-scores cost 8 to 15 points against one scale per column, because the session's
 columns are PCA-compacted and z-scoring lifts the weakest (noisiest) components to the size
 of the strongest. Missing rows stay exactly zero either way, and the presence mask still
 says they are missing.

@@ -29,7 +29,10 @@ class GatedFusion(nn.Module):
     the gates collapse early onto one modality (measured: a speech gate of 0 everywhere, and
     a seed that ignored text); :meth:`regularization` pulls them toward uniform (the KL
     divergence from uniform over the present modalities, times :attr:`gate_pull`), which the
-    training loop adds to the loss.
+    training loop adds to the loss. Measured on the sample set (5 seeds, 100 / 200 random
+    labels): without the pull the speech gate was 0.00 and accuracy 0.618 / 0.722; with it
+    (0.1) 0.668 / 0.750 (1.0: 0.676 / 0.744). Experimental: ``fusion="auto"`` does not choose
+    it (see :mod:`mmwidgets.fusion.selection`).
 
     Parameters
     ----------
