@@ -69,8 +69,9 @@ def k_center_greedy(
         Cosine distance (``1 - cos``, in ``[0, 2]``) or Euclidean distance.
     outliers : float
         Share of the usable pool, in ``[0, 1)``, farthest from its nearest neighbours (the
-        distance to the 10th nearest of a fixed sample of 1024 items), picked only after every
-        other eligible item. ``0`` is the plain greedy core-set.
+        distance to the 10th nearest of a fixed sample of 1024 items, scaled down for pools
+        over 128k items), picked only after every other eligible item. ``0`` is the plain
+        greedy core-set.
 
     Returns
     -------

@@ -164,14 +164,16 @@ def _sparse_rows(
 
     A row's sparseness is its distance to its ``k``-th nearest neighbour among a fixed random
     sample of ``n_ref`` usable rows (the whole pool when it is smaller; ``k`` shrinks with the
-    sample's share of the pool), so a million-row pool costs one ``N x n_ref`` pass.
+    sample's share of the pool). Past 128k rows the sample shrinks too (to 128 at 1M), so the
+    pass costs at most about ``2**27`` distances: +0.5 s over a million 128-d rows here.
     """
     out = np.zeros(len(points.data), dtype=np.bool_)
     usable = np.flatnonzero(points.usable)
     if share <= 0 or len(usable) < 2:
         return out
     rng = np.random.default_rng(seed)
-    refs = np.sort(rng.choice(usable, size=min(n_ref, len(usable)), replace=False))
+    size = min(n_ref, len(usable), max(128, 2**27 // len(usable)))
+    refs = np.sort(rng.choice(usable, size=size, replace=False))
     # a tiny pool has few neighbours to speak of: at most a third of it counts
     kth = max(1, min((len(refs) - 1) // 3, round(k * len(refs) / len(usable))))
     vecs, vsq = points.centers(refs)
@@ -182,7 +184,9 @@ def _sparse_rows(
         # a reference row is not its own neighbour
         own = np.flatnonzero((refs >= start) & (refs < start + len(block)))
         block[refs[own] - start, own] = np.inf
-        radius[rows] = np.partition(block, kth - 1, axis=1)[:, kth - 1]
+        radius[rows] = (
+            block.min(axis=1) if kth == 1 else np.partition(block, kth - 1, axis=1)[:, kth - 1]
+        )
     cut = np.quantile(radius[usable], 1 - share)
     out[usable] = radius[usable] > cut
     return out
