@@ -332,6 +332,17 @@ def test_k_center_leaves_the_sparsest_fifth_until_the_rest_is_picked():
     assert sparse[plain.indices].mean() > 0.5  # what the guard is for
 
 
+def test_k_center_guard_holds_on_a_pool_past_its_full_reference_sample():
+    # 150k rows: the reference sample shrinks and one neighbour is asked (a plain min)
+    rng = np.random.default_rng(5)
+    emb = rng.normal(size=(150_000, 8)).astype(np.float32)
+    emb[:40] *= 8  # forty far-flung items
+    labeled = np.zeros(len(emb), bool)
+    labeled[-20:] = True
+    assert (k_center_greedy(emb, labeled, 5, metric="euclidean", outliers=0).indices < 40).all()
+    assert not (k_center_greedy(emb, labeled, 5, metric="euclidean").indices < 40).any()
+
+
 def test_k_center_without_labels_starts_from_the_most_central_item():
     emb, _ = _blobs(n_blobs=3, per_blob=50)
     q = k_center_greedy(emb, np.zeros(len(emb), bool), 3)
